@@ -1,0 +1,30 @@
+"""The registry: SQLModel tables and the query API over one SQLAlchemy database.
+
+Names are imported lazily: `core.registry.sqlite_read` (the fast read path of `runs ls`) must
+not pay the ~0.4 s import of SQLModel/SQLAlchemy that the rest of the registry needs.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "Registry": "core.registry.api",
+    "new_run_id": "core.registry.api",
+    "SCHEMA_VERSION": "core.registry.schema",
+    "Checkpoint": "core.registry.tables",
+    "Dataset": "core.registry.tables",
+    "EvalResult": "core.registry.tables",
+    "Run": "core.registry.tables",
+    "open_reader": "core.registry.sqlite_read",
+    "shown_status": "core.registry.schema",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'core.registry' has no attribute {name!r}")

@@ -1,0 +1,250 @@
+"""The registry's query API: everything the CLI, recipes and evaluators ask of the database.
+
+No SQL outside this module. Objects returned are detached copies (safe to use after the
+session closes); writes happen in short `BEGIN IMMEDIATE` transactions.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
+from sqlmodel import Session, col, select
+
+from core.errors import UserError
+from core.registry.engine import build_engines, describe_db_error, ensure_schema
+from core.registry.schema import RESULT_COLUMNS, RUN_RECORD_COLUMNS, RUN_STATUSES
+from core.registry.tables import Checkpoint, Dataset, EvalResult, Run, utcnow
+
+
+def new_run_id() -> str:
+    """Sortable by creation time and unique across processes: `20261126-081502-9f3ab2`."""
+    return utcnow().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+class Registry:
+    """The registry behind one database URL (SQLite by default, any SQLAlchemy URL works)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._writer, self._reader = build_engines(url)
+        ensure_schema(self._writer, self._reader, url)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Registry:
+        return cls(settings.database_url)
+
+    def close(self) -> None:
+        self._writer.dispose()
+        self._reader.dispose()
+
+    # -- sessions ---------------------------------------------------------------------------
+    @contextmanager
+    def _session(self, write: bool) -> Iterator[Session]:
+        engine = self._writer if write else self._reader
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                yield session
+                if write:
+                    session.commit()
+        except IntegrityError:
+            raise
+        except (OperationalError, DatabaseError, sqlite3.DatabaseError) as err:
+            raise UserError(describe_db_error(self.url, err)) from err
+
+    # -- datasets ---------------------------------------------------------------------------
+    def save_dataset(self, dataset: Dataset) -> Dataset:
+        """Insert, or replace the row of the same name (a re-registration)."""
+        with self._session(write=True) as session:
+            old = session.exec(select(Dataset).where(Dataset.name == dataset.name)).first()
+            if old is not None:
+                dataset.id = old.id
+                dataset.created = old.created
+                dataset = session.merge(dataset)
+            else:
+                session.add(dataset)
+            session.flush()
+            session.refresh(dataset)
+        return dataset
+
+    def get_dataset(self, name: str) -> Dataset | None:
+        with self._session(write=False) as session:
+            return session.exec(select(Dataset).where(Dataset.name == name)).first()
+
+    def require_dataset(self, name: str) -> Dataset:
+        dataset = self.get_dataset(name)
+        if dataset is None:
+            raise UserError(f"no dataset named {name!r} is registered (see `sviml data ls`)")
+        return dataset
+
+    def list_datasets(self) -> list[Dataset]:
+        with self._session(write=False) as session:
+            return list(session.exec(select(Dataset).order_by(Dataset.name)))
+
+    def remove_dataset(self, name: str) -> bool:
+        with self._session(write=True) as session:
+            result = session.execute(delete(Dataset).where(Dataset.name == name))
+            return result.rowcount > 0
+
+    # -- runs -------------------------------------------------------------------------------
+    def create_run(self, **fields: Any) -> Run:
+        fields.setdefault("id", new_run_id())
+        fields.setdefault("name", fields["id"])
+        run = Run(**fields)
+        with self._session(write=True) as session:
+            session.add(run)
+        return run
+
+    def get_run(self, run_id: str) -> Run | None:
+        with self._session(write=False) as session:
+            return session.get(Run, run_id)
+
+    def require_run(self, run_id: str) -> Run:
+        run = self.get_run(run_id)
+        if run is None:
+            raise UserError(f"no run with id {run_id!r} (see `sviml runs ls`)")
+        return run
+
+    def update_run(self, run_id: str, **fields: Any) -> Run:
+        if "status" in fields and fields["status"] not in RUN_STATUSES:
+            raise ValueError(f"unknown run status {fields['status']!r}")
+        with self._session(write=True) as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise UserError(f"no run with id {run_id!r}")
+            for key, value in fields.items():
+                setattr(run, key, value)
+            session.add(run)
+        return run
+
+    def beat(self, run_id: str, step: int | None = None, metrics: dict[str, Any] | None = None) -> None:
+        """Heartbeat: the run's process is alive at `step` with these latest metrics."""
+        fields: dict[str, Any] = {"heartbeat": utcnow()}
+        if step is not None:
+            fields["step"] = step
+        if metrics is not None:
+            fields["last_metrics"] = metrics
+        self.update_run(run_id, **fields)
+
+    def list_runs(
+        self,
+        recipe: str | None = None,
+        status: str | None = None,
+        name_like: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = True,
+    ) -> list[Run]:
+        query = select(Run)
+        if recipe:
+            query = query.where(Run.recipe == recipe)
+        if status:
+            query = query.where(Run.status == status)
+        if name_like:
+            query = query.where(col(Run.name).like(name_like))
+        order = col(Run.created).desc() if newest_first else col(Run.created).asc()
+        query = query.order_by(order, col(Run.id).desc() if newest_first else col(Run.id).asc())
+        if limit:
+            query = query.limit(limit)
+        with self._session(write=False) as session:
+            return list(session.exec(query))
+
+    def run_records(
+        self,
+        recipe: str | None = None,
+        status: str | None = None,
+        name_like: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Runs as plain dicts (`RUN_RECORD_COLUMNS`), newest first: what `runs ls` prints."""
+        runs = self.list_runs(recipe=recipe, status=status, name_like=name_like, limit=limit)
+        return [{name: getattr(run, name) for name in RUN_RECORD_COLUMNS} for run in runs]
+
+    def newest_run(self, recipe: str | None = None, statuses: Iterable[str] = ("finished",)) -> Run | None:
+        query = select(Run).where(col(Run.status).in_(list(statuses)))
+        if recipe:
+            query = query.where(Run.recipe == recipe)
+        query = query.order_by(col(Run.created).desc(), col(Run.id).desc()).limit(1)
+        with self._session(write=False) as session:
+            return session.exec(query).first()
+
+    # -- checkpoints ------------------------------------------------------------------------
+    def add_checkpoint(self, **fields: Any) -> Checkpoint:
+        checkpoint = Checkpoint(**fields)
+        with self._session(write=True) as session:
+            session.add(checkpoint)
+            session.flush()
+            session.refresh(checkpoint)
+        return checkpoint
+
+    def list_checkpoints(self, run_id: str, kind: str | None = None, complete_only: bool = False) -> list[Checkpoint]:
+        query = select(Checkpoint).where(Checkpoint.run_id == run_id)
+        if kind:
+            query = query.where(Checkpoint.kind == kind)
+        if complete_only:
+            query = query.where(col(Checkpoint.complete).is_(True))
+        query = query.order_by(col(Checkpoint.step).asc(), col(Checkpoint.id).asc())
+        with self._session(write=False) as session:
+            return list(session.exec(query))
+
+    def newest_checkpoint(self, run_id: str, kind: str = "deepspeed") -> Checkpoint | None:
+        complete = self.list_checkpoints(run_id, kind=kind, complete_only=True)
+        return complete[-1] if complete else None
+
+    def remove_checkpoints(self, ids: Iterable[int]) -> None:
+        ids = list(ids)
+        if not ids:
+            return
+        with self._session(write=True) as session:
+            # Results keep their numbers when the checkpoint they came from is pruned.
+            rows = session.exec(select(EvalResult).where(col(EvalResult.checkpoint_id).in_(ids)))
+            for row in rows:
+                row.checkpoint_id = None
+                session.add(row)
+            session.execute(delete(Checkpoint).where(col(Checkpoint.id).in_(ids)))
+
+    # -- evaluation results -----------------------------------------------------------------
+    def add_results(self, rows: Iterable[EvalResult | dict[str, Any]]) -> int:
+        objects = [row if isinstance(row, EvalResult) else EvalResult(**row) for row in rows]
+        with self._session(write=True) as session:
+            session.add_all(objects)
+        return len(objects)
+
+    def replace_results(self, run_id: str, task: str, dataset: str, rows: Iterable[dict[str, Any]]) -> int:
+        """Store a fresh evaluation of (run, task, dataset), dropping the previous one atomically."""
+        objects = [EvalResult(**row) for row in rows]
+        with self._session(write=True) as session:
+            session.execute(
+                delete(EvalResult).where(
+                    EvalResult.run_id == run_id, EvalResult.task == task, EvalResult.dataset == dataset
+                )
+            )
+            session.add_all(objects)
+        return len(objects)
+
+    def query_results(
+        self,
+        run_ids: Iterable[str] | None = None,
+        tasks: Iterable[str] | None = None,
+        datasets: Iterable[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Result rows as plain dicts (fast: no ORM objects), oldest first."""
+        columns = [getattr(EvalResult, name) for name in RESULT_COLUMNS]
+        query = select(*columns)
+        if run_ids is not None:
+            query = query.where(col(EvalResult.run_id).in_(list(run_ids)))
+        if tasks is not None:
+            query = query.where(col(EvalResult.task).in_(list(tasks)))
+        if datasets is not None:
+            query = query.where(col(EvalResult.dataset).in_(list(datasets)))
+        query = query.order_by(col(EvalResult.id).asc())
+        with self._session(write=False) as session:
+            return [dict(zip(RESULT_COLUMNS, row, strict=True)) for row in session.execute(query)]
+
+    def count(self, table: type) -> int:
+        with self._session(write=False) as session:
+            return session.execute(select(func.count()).select_from(table)).scalar_one()

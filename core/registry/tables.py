@@ -1,0 +1,103 @@
+"""The registry's tables: datasets, runs, checkpoints, evaluation results.
+
+JSON columns hold structured values (counts per split, hashes, resolved configs, protocols);
+they are read and written as Python dicts/lists. Timestamps are UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SchemaInfo(SQLModel, table=True):
+    """One row: the schema version that wrote this registry."""
+
+    __tablename__ = "schema_info"
+    id: int = Field(default=1, primary_key=True)
+    version: int
+
+
+class Dataset(SQLModel, table=True):
+    """A registered dataset: where it lies, what it holds, and what was wrong when last checked."""
+
+    __tablename__ = "dataset"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, sa_column_kwargs={"unique": True})
+    kind: str
+    root: str
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # split -> n
+    hashes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))  # file -> sha256
+    status: str = "ok"  # ok | problems
+    problems: list[Any] = Field(default_factory=list, sa_column=Column(JSON))
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    verified_at: datetime | None = None
+    created: datetime = Field(default_factory=utcnow)
+
+
+class Run(SQLModel, table=True):
+    """One training run (pre-training or a task head), from `pending` to a final status."""
+
+    __tablename__ = "run"
+    id: str = Field(primary_key=True)
+    name: str = Field(index=True)
+    recipe: str = Field(index=True)
+    config_name: str
+    config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    parent_id: str | None = Field(default=None, foreign_key="run.id")  # a head's pre-training run
+    tags: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    git_sha: str | None = None
+    git_dirty: bool = False
+    seed: int | None = None
+    host: str | None = None
+    world_size: int = 1
+    status: str = Field(default="pending", index=True)
+    step: int = 0
+    max_steps: int | None = None
+    last_metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    run_dir: str | None = None
+    created: datetime = Field(default_factory=utcnow, index=True)
+    started: datetime | None = None
+    ended: datetime | None = None
+    heartbeat: datetime | None = None
+    error: str | None = None
+
+
+class Checkpoint(SQLModel, table=True):
+    """A checkpoint on disk; `complete` only once every file of it is written."""
+
+    __tablename__ = "checkpoint"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True)
+    tag: str
+    step: int
+    path: str
+    kind: str = "deepspeed"  # deepspeed (resumable) | export (consolidated safetensors)
+    complete: bool = False
+    bytes: int = 0
+    created: datetime = Field(default_factory=utcnow)
+
+
+class EvalResult(SQLModel, table=True):
+    """One number: a metric of a task on a dataset split, and how it was measured."""
+
+    __tablename__ = "eval_result"
+    __table_args__ = (Index("ix_eval_result_run_task", "run_id", "task"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id")
+    checkpoint_id: int | None = Field(default=None, foreign_key="checkpoint.id")
+    task: str
+    dataset: str
+    split: str
+    metric: str
+    value: float
+    n: int | None = None
+    protocol: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created: datetime = Field(default_factory=utcnow)

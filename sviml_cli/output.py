@@ -1,0 +1,58 @@
+"""Output for people (rich tables) and for scripts (`--json`, always valid JSON, `[]` when empty)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def print_json(value: Any) -> None:
+    """A list prints one compact record per line (fast: the C encoder; easy to grep), `[]` when
+    empty; a single object prints indented for reading."""
+    if isinstance(value, list):
+        if not value:
+            sys.stdout.write("[]\n")
+            return
+        lines = ",\n".join(json.dumps(item, default=_default) for item in value)
+        sys.stdout.write(f"[\n{lines}\n]\n")
+        return
+    sys.stdout.write(json.dumps(value, default=_default, indent=2) + "\n")
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], empty: str) -> None:
+    """A rich table, or the `empty` message when there are no rows."""
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = list(rows)
+    console = Console()
+    if not rows:
+        console.print(empty)
+        return
+    table = Table(title=title, header_style="bold")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    console.print(table)
+
+
+def format_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def print_error(message: str) -> None:
+    """One line on stderr: what a user-caused error looks like."""
+    first_line = " ".join(str(message).split())
+    sys.stderr.write(f"sviml: error: {first_line}\n")

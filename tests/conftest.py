@@ -1,0 +1,67 @@
+"""Fixtures shared by every test: an isolated sviml home, the CLI as a subprocess, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Never reach for a hub: every weight and tokenizer loads from local packages.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty sviml home for one test, set through SVIML_HOME like a user would."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("SVIML_HOME", str(path))
+    monkeypatch.delenv("SVIML_DB_URL", raising=False)
+    monkeypatch.delenv("SVIML_DATA", raising=False)
+    return path
+
+
+@pytest.fixture
+def settings(home: Path):
+    from core.settings import Settings
+
+    return Settings()
+
+
+@pytest.fixture
+def registry(settings):
+    from core.registry import Registry
+
+    reg = Registry.from_settings(settings)
+    yield reg
+    reg.close()
+
+
+def run_sviml(*args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path | None = None):
+    """Run the real `sviml` console entry point in a subprocess (real exit codes, real stderr)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "sviml_cli", *args],
+        capture_output=True, text=True, env=full_env, timeout=timeout, cwd=cwd or REPO,
+    )
+
+
+@pytest.fixture
+def sviml(home: Path):
+    """`sviml(*args)` -> CompletedProcess, with SVIML_HOME pointing at this test's home."""
+
+    def call(*args: str, env: dict[str, str] | None = None, timeout: float = 600):
+        merged = {"SVIML_HOME": str(home)}
+        merged.update(env or {})
+        return run_sviml(*args, env=merged, timeout=timeout)
+
+    return call
+
+
+pytest_plugins = ["tests.fixtures.postgres"]

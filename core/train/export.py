@@ -1,0 +1,92 @@
+"""Consolidated fp32 weights as safetensors + config.json, loadable without DeepSpeed.
+
+ZeRO-1/2/3 keep the fp32 master weights partitioned across ranks (and, with bf16, the module
+holds bf16 copies), so they are consolidated from the just-written checkpoint with DeepSpeed's
+`zero_to_fp32`, reading its files through the weights-only loader. Without ZeRO the module's own
+fp32 parameters are the weights.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from core.errors import UserError
+
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+
+
+def consolidated_state_dict(engine: Any, zero_stage: int, checkpoint_dir: Path | None) -> dict[str, torch.Tensor]:
+    """Full fp32 weights (call on rank 0 after the final checkpoint is complete)."""
+    if zero_stage == 0 and not engine.bfloat16_enabled():
+        return {k: v.detach().float().cpu().clone() for k, v in engine.module.state_dict().items()}
+    if checkpoint_dir is None:
+        raise ValueError("ZeRO or bf16 weights are consolidated from a checkpoint folder")
+    from deepspeed.utils import zero_to_fp32
+
+    from core.train.safe_load import safe_torch_load
+
+    def load(path: Any, map_location: Any = None, **_: Any) -> Any:
+        return safe_torch_load(path, map_location=map_location)
+
+    # zero_to_fp32 calls torch.load(weights_only=False): route it through the safe loader.
+    with mock.patch.object(zero_to_fp32.torch, "load", load):
+        state = zero_to_fp32.get_fp32_state_dict_from_zero_checkpoint(
+            str(checkpoint_dir.parent), tag=checkpoint_dir.name
+        )
+    return {k: v.float().contiguous() for k, v in state.items()}
+
+
+def write_export(state: dict[str, torch.Tensor], config: dict[str, Any], folder: Path) -> int:
+    """Write `folder/model.safetensors` and `folder/config.json` atomically; returns bytes written."""
+    tmp = folder.with_name(folder.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    save_file(state, str(tmp / WEIGHTS), metadata={"format": "pt"})
+    (tmp / CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True))
+    for name in (WEIGHTS, CONFIG):
+        with open(tmp / name, "rb+") as handle:
+            os.fsync(handle.fileno())
+    if folder.exists():
+        shutil.rmtree(folder)
+    tmp.replace(folder)
+    return sum((folder / n).stat().st_size for n in (WEIGHTS, CONFIG))
+
+
+def read_export_config(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / CONFIG
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as err:
+        raise UserError(f"{folder} is not an exported model (no {CONFIG})") from err
+    except json.JSONDecodeError as err:
+        raise UserError(f"{path} is not valid JSON: {err}") from err
+
+
+def load_exported(folder: Path, device: str | torch.device = "cpu"):  # -> core.model.SViLM
+    """The exported model in eval mode, built from its config; no DeepSpeed, no pickle."""
+    from core.model.config import ModelConfig
+    from core.model.svilm import SViLM
+
+    folder = Path(folder)
+    config = read_export_config(folder)
+    model_cfg = dict(config["model"])
+    model_cfg.pop("preset", None)
+    model = SViLM(ModelConfig.from_dict(model_cfg))
+    weights = folder / WEIGHTS
+    if not weights.is_file():
+        raise UserError(f"{folder} has no {WEIGHTS}")
+    state = load_file(str(weights), device="cpu")
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise UserError(f"{weights} does not match its config: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    return model.to(device).eval()

@@ -1,0 +1,312 @@
+"""Pre-train S-ViLM under DeepSpeed ZeRO: contrastive + spatial grounding + temporal grouping.
+
+Launch through the CLI, which resolves the config and registers the run:
+    sviml run pretrain --recipe small [train.lr=1e-4 ...] [--nproc N] [--resume [RUN_ID]]
+or directly on a run the CLI created: `python -m recipes.pretrain --run-id ID [--resume]`
+(what torchrun and DeepSpeed's launcher start on every rank).
+
+The loop is written out top to bottom: seed -> model -> objective -> data -> DeepSpeed ->
+(resume) -> steps with logging and checkpoints -> export of consolidated fp32 weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.config import apply_overrides, load_yaml, parse_overrides, resolve_model_section
+from core.errors import UserError
+from core.losses.config import LossConfig
+from core.model.config import from_dict, to_dict
+from core.train.config import TrainConfig, deepspeed_config
+
+RECIPE = "pretrain"
+SECTIONS = ("description", "model", "loss", "data", "train")
+
+
+@dataclass
+class DataConfig:
+    """Where the clips and captions come from, and how they are loaded."""
+
+    datasets: tuple[str, ...] = ("synth-pretrain",)  # registry names of caption-bearing datasets
+    split: str = "train"
+    num_workers: int = 1  # DataLoader worker processes per rank
+    noun_prompt: str = "A photo of a {noun}."  # [choice] template of the noun-phrase prompts
+    cache_decoded: bool = True  # keep decoded clips in memory after the first epoch (small datasets)
+
+
+@dataclass
+class PretrainConfig:
+    description: str = ""
+    model: dict[str, Any] = field(default_factory=dict)  # the resolved model config, with its preset
+    loss: LossConfig = field(default_factory=LossConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+# -- config --------------------------------------------------------------------------------
+
+
+def config_from_dict(tree: dict[str, Any]) -> PretrainConfig:
+    tree = dict(tree)
+    unknown = sorted(set(tree) - set(SECTIONS))
+    if unknown:
+        raise UserError(f"unknown config section(s): {', '.join(unknown)}; sections: {', '.join(SECTIONS)}")
+    model = resolve_model_section(tree.pop("model", {}) or {})
+    cfg = from_dict(PretrainConfig, {**tree, "model": {}})
+    cfg.model = model
+    cfg.loss.validate()
+    cfg.train.validate()
+    if not cfg.data.datasets:
+        raise UserError("data.datasets must name at least one registered dataset")
+    if "{noun}" not in cfg.data.noun_prompt:
+        raise UserError("data.noun_prompt must contain {noun}")
+    if cfg.data.num_workers < 0:
+        raise UserError("data.num_workers must be >= 0")
+    return cfg
+
+
+def load_config(path: Path, overrides: dict[str, Any] | list[str]) -> PretrainConfig:
+    """YAML + overrides -> validated config (what `sviml recipes validate` runs too)."""
+    if isinstance(overrides, list):
+        overrides = parse_overrides(overrides)
+    return config_from_dict(apply_overrides(load_yaml(path), overrides, SECTIONS))
+
+
+def config_to_dict(cfg: PretrainConfig) -> dict[str, Any]:
+    return to_dict(cfg)
+
+
+def deepspeed_json(cfg: PretrainConfig, world_size: int, device_type: str) -> dict[str, Any]:
+    return deepspeed_config(cfg.train, world_size, device_type)
+
+
+def run_tags(cfg: PretrainConfig) -> dict[str, Any]:
+    """What reports group runs by: the loss weights (the paper's Table 6 ablation)."""
+    return {"w_contrast": cfg.loss.w_contrast, "w_ground": cfg.loss.w_ground, "w_temporal": cfg.loss.w_temporal}
+
+
+def check_ready(cfg: PretrainConfig, registry: Any) -> None:
+    """Fail before any work if a named dataset is not registered."""
+    for name in cfg.data.datasets:
+        registry.require_dataset(name)
+
+
+# -- training ------------------------------------------------------------------------------
+
+
+class StopRequest:
+    """Set by SIGINT/SIGTERM; the loop checkpoints at the next step boundary and stops."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = {}
+
+    def install(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if self.requested and signum == signal.SIGINT:  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool = True) -> str:
+    """Train run `run_id` on this rank; returns its final status (finished / interrupted / failed)."""
+    import deepspeed
+    import torch
+    from core.data.pretrain import build_pretrain_loader
+
+    from core.losses import PretrainObjective
+    from core.model.config import ModelConfig
+    from core.model.svilm import SViLM
+    from core.model.text_encoder import load_tokenizer
+    from core.registry import Registry
+    from core.train import safe_load
+    from core.train.checkpoint import CheckpointManager
+    from core.train.distributed import any_rank, init_distributed
+    from core.train.export import consolidated_state_dict, write_export
+    from core.train.logger import TrainLogger
+    from core.train.rng import rank_seed, seed_everything
+    from core.train.run_record import mark_ended, mark_running
+
+    registry = Registry.from_settings(settings)
+    run = registry.require_run(run_id)
+    cfg = config_from_dict(run.config)
+    run_dir = Path(run.run_dir)
+    device_type = settings.resolved_device()
+    dist = init_distributed(device_type)
+    is_main = dist.is_main
+    stop = StopRequest()
+    stop.install()
+    logger = None
+    try:
+        # Same initial weights on every rank; then each rank's own stream for pasting and Gumbel noise.
+        seed_everything(cfg.train.seed)
+        model_cfg = ModelConfig.from_dict({k: v for k, v in cfg.model.items() if k != "preset"})
+        model = SViLM(model_cfg)
+        objective = PretrainObjective(model, cfg.loss, rank=dist.rank, world_size=dist.world_size)
+        torch.manual_seed(rank_seed(cfg.train.seed, dist.rank))
+
+        micro, accumulation = cfg.train.batch_layout(dist.world_size)
+        datasets = [registry.require_dataset(name) for name in cfg.data.datasets]
+        loader, sampler = build_pretrain_loader(
+            datasets, load_tokenizer(model_cfg.text), model_cfg=model_cfg, num_nouns=cfg.loss.num_nouns,
+            noun_prompt=cfg.data.noun_prompt, split=cfg.data.split, micro_batch=micro, seed=cfg.train.seed,
+            rank=dist.rank, world_size=dist.world_size, num_workers=cfg.data.num_workers,
+            cache_decoded=cfg.data.cache_decoded, cache_dir=settings.home / "cache",
+        )
+        ds_config = deepspeed_config(cfg.train, dist.world_size, device_type)
+        engine, _, _, scheduler = deepspeed.initialize(
+            model=objective, model_parameters=[p for p in objective.parameters() if p.requires_grad],
+            config=ds_config,
+        )
+        safe_load.install(engine)
+        checkpoints = CheckpointManager(engine, run_dir / "checkpoints", dist.rank, cfg.train.keep_last)
+
+        step, epoch, batches_done = 0, 0, 0
+        if resume:
+            newest = registry.newest_checkpoint(run_id)
+            if newest is not None:
+                client = checkpoints.load(Path(newest.path))
+                step, epoch, batches_done = client["step"], client["epoch"], client["batches_done"]
+        if is_main:
+            mark_running(registry, run_id, dist.world_size)
+        logger = TrainLogger(run_dir, dist.rank, cfg.train.max_steps, step, show_progress and is_main)
+        logger.info("run %s: %s from step %d, world size %d, micro batch %d x accumulation %d",
+                    run_id, "resumed" if step else "started", step, dist.world_size, micro, accumulation)
+
+        sampler.set_epoch(epoch, skip_batches=batches_done)
+        batches = iter(loader)
+        skipped_total = 0
+
+        def next_batch() -> dict[str, Any]:
+            nonlocal batches, epoch, batches_done
+            while True:
+                try:
+                    batch = next(batches)
+                    batches_done += 1
+                    return batch
+                except StopIteration:
+                    epoch, batches_done = epoch + 1, 0
+                    sampler.set_epoch(epoch, skip_batches=0)
+                    batches = iter(loader)
+
+        stopping = False
+        while step < cfg.train.max_steps and not stopping:
+            t_start = time.perf_counter()
+            lr = scheduler.get_last_lr()[0]  # the rate this step uses (the scheduler moves after it)
+            data_wait = 0.0
+            sums: dict[str, float] = {}
+            grad_norm = None
+            for micro_step in range(accumulation):
+                t_data = time.perf_counter()
+                batch = next_batch()
+                data_wait += time.perf_counter() - t_data
+                skipped_total += int(batch.get("skipped", 0))
+                out = engine(batch)
+                engine.backward(out["loss"])
+                if micro_step == accumulation - 1 and cfg.train.zero_stage == 0:
+                    # Without ZeRO, DeepSpeed clips but does not keep the norm: measure it here.
+                    grads = [p.grad for p in engine.module.parameters() if p.grad is not None]
+                    grad_norm = float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads])))
+                engine.step()
+                for key, value in out.items():
+                    sums[key] = sums.get(key, 0.0) + float(value.detach()) / accumulation
+            step += 1
+            if grad_norm is None:
+                norm = engine.get_global_grad_norm()
+                grad_norm = float(norm) if norm is not None else float("nan")
+            step_time = time.perf_counter() - t_start
+            scalars = {**sums, "lr": lr, "grad_norm": grad_norm,
+                       "clips_per_s": cfg.train.batch_size / step_time, "step_time_s": step_time,
+                       "data_wait_s": data_wait}
+            if not all(map(_finite, sums.values())):
+                raise FloatingPointError(f"non-finite loss at step {step}: {sums}")
+            write = step % cfg.train.log_every == 0 or step == cfg.train.max_steps
+            logger.step(step, scalars, write)
+            if write and is_main:
+                registry.beat(run_id, step=step, metrics={k: round(v, 6) for k, v in scalars.items()})
+            stopping = any_rank(stop.requested, dist.device)
+            if step % cfg.train.save_every == 0 or step == cfg.train.max_steps or stopping:
+                _save(checkpoints, registry, run_id, step, epoch, batches_done, cfg, is_main, logger)
+
+        if skipped_total:
+            logger.info("skipped %d missing or unreadable clips", skipped_total)
+        if stopping and step < cfg.train.max_steps:
+            if is_main:
+                mark_ended(registry, run_id, "interrupted")
+            logger.info("interrupted at step %d after a final checkpoint", step)
+            return "interrupted"
+        final = registry.newest_checkpoint(run_id) if is_main else None
+        if is_main:
+            state = consolidated_state_dict(engine, cfg.train.zero_stage, Path(final.path) if final else None)
+            # The engine wraps the objective: its weights are the model's under "model.".
+            state = {k.removeprefix("model."): v for k, v in state.items()}
+            export_dir = run_dir / "export"
+            size = write_export(state, {"model": cfg.model, "loss": to_dict(cfg.loss), "run_id": run_id,
+                                        "step": step, "recipe": RECIPE}, export_dir)
+            registry.add_checkpoint(run_id=run_id, tag="export", step=step, path=str(export_dir), kind="export",
+                                    complete=True, bytes=size)
+            mark_ended(registry, run_id, "finished")
+            logger.info("finished at step %d; weights exported to %s", step, export_dir)
+        return "finished"
+    except BaseException as err:
+        if is_main:
+            status = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
+            message = "" if status == "interrupted" else f"{type(err).__name__}: {err}"
+            mark_ended(registry, run_id, status, error=message or None)
+            if logger is not None and status == "failed":
+                logger.info("failed:\n%s", traceback.format_exc())
+        raise
+    finally:
+        stop.restore()
+        if logger is not None:
+            logger.close()
+
+
+def _save(checkpoints: Any, registry: Any, run_id: str, step: int, epoch: int, batches_done: int,
+          cfg: PretrainConfig, is_main: bool, logger: Any) -> None:
+    """A collective checkpoint; rank 0 registers it once complete and prunes the oldest."""
+    t0 = time.perf_counter()
+    saved = checkpoints.save(step, {"step": step, "epoch": epoch, "batches_done": batches_done})
+    if not is_main or saved is None:
+        return
+    registry.add_checkpoint(run_id=run_id, tag=saved.tag, step=step, path=str(saved.path), kind="deepspeed",
+                            complete=True, bytes=saved.bytes)
+    complete = registry.list_checkpoints(run_id, kind="deepspeed", complete_only=True)
+    old, kept = complete[: -cfg.train.keep_last], complete[-cfg.train.keep_last:]
+    registry.remove_checkpoints([c.id for c in old])
+    checkpoints.prune([Path(c.path) for c in kept])
+    logger.info("checkpoint %s (%.1f MB) in %.2f s", saved.tag, saved.bytes / 1e6, time.perf_counter() - t0)
+
+
+def _finite(value: float) -> bool:
+    return value == value and abs(value) != float("inf")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of every rank: `python -m recipes.pretrain --run-id ID [--resume]`."""
+    from core.settings import Settings
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run-id", required=True)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--local_rank", type=int, default=None, help=argparse.SUPPRESS)  # DeepSpeed's launcher
+    args = parser.parse_args(argv)
+    status = train(args.run_id, Settings(), resume=args.resume)
+    return {"finished": 0, "interrupted": 130}.get(status, 1)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""TrainConfig: batch layout, precision and the DeepSpeed JSON derived from one place."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import parse_override_value, parse_overrides
+from core.errors import UserError
+from core.train.config import TrainConfig, deepspeed_config
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("3", 3), ("1e-4", 1e-4), ("1.0e-3", 1e-3), ("true", True), ("[6, 9]", [6, 9]), ("abc", "abc"), ("", "")],
+)
+def test_override_values_parse_like_yaml_plus_floats(text, value):
+    assert parse_override_value(text) == value
+
+
+def test_bad_override_syntax():
+    assert parse_overrides(["train.lr=1e-4", "model.video.depth=6"]) == {"train.lr": 1e-4, "model.video.depth": 6}
+    for bad in ("train.lr", "=3", "train..lr=1"):
+        with pytest.raises(UserError, match="bad override"):
+            parse_overrides([bad])
+
+
+def test_batch_layout_derives_micro_batch_and_accumulation():
+    assert TrainConfig(batch_size=32).batch_layout(1) == (32, 1)
+    assert TrainConfig(batch_size=32).batch_layout(2) == (16, 1)
+    assert TrainConfig(batch_size=32, micro_batch_size=4).batch_layout(2) == (4, 4)
+    with pytest.raises(UserError, match="not a multiple"):
+        TrainConfig(batch_size=30, micro_batch_size=4).batch_layout(2)
+
+
+def test_deepspeed_json_sets_each_value_once():
+    train = TrainConfig(batch_size=64, micro_batch_size=8, zero_stage=2, lr=2e-4, max_steps=100, warmup_steps=10)
+    cpu = deepspeed_config(train, world_size=2, device_type="cpu")
+    assert (cpu["train_batch_size"], cpu["train_micro_batch_size_per_gpu"], cpu["gradient_accumulation_steps"]) == (
+        64, 8, 4)
+    assert cpu["zero_optimization"] == {"stage": 2}
+    assert cpu["bf16"] == {"enabled": False}  # fp32 on CPU
+    assert cpu["optimizer"]["params"]["lr"] == 2e-4 and cpu["optimizer"]["params"]["torch_adam"] is True
+    assert cpu["scheduler"]["params"]["total_num_steps"] == 100
+    assert cpu["scheduler"]["params"]["warmup_num_steps"] == 10
+    assert deepspeed_config(train, 2, "cuda")["bf16"] == {"enabled": True}  # bf16 on GPU
+
+
+@pytest.mark.parametrize(
+    "field", [{"zero_stage": 4}, {"precision": "fp16"}, {"lr": 0.0}, {"warmup_steps": 2000, "max_steps": 10}]
+)
+def test_invalid_values_are_user_errors(field):
+    with pytest.raises(UserError):
+        TrainConfig(**field).validate()

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     except click_exceptions.ClickException as err:
         print_error(err.format_message())
         return 2
-    except click_exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("sviml: interrupted\n")
         return 130
     except KeyboardInterrupt:

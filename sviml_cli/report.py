@@ -2,15 +2,62 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import typer
 
-from sviml_cli.stubs import not_implemented
+from sviml_cli.context import state
 
-app = typer.Typer(help="Tables and plots of results beside the paper's numbers.")
+app = typer.Typer(
+    help="Tables and plots of results beside the paper's numbers: runs as rows (with the config keys that "
+    "differ), task/dataset/metric as columns, a footnote per protocol. With --format html, one self-contained "
+    "page: <home>/report/report.html unless --out.",
+    short_help="Tables and plots of results beside the paper's numbers.",
+    subcommand_metavar="",  # a single command, not a group: no COMMAND in the usage line
+)
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """`--runs a,b --runs c` -> [a, b, c]."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
 @app.callback(invoke_without_command=True)
-def report(ctx: typer.Context) -> None:
-    """Report results (filled by the report part)."""
-    if ctx.invoked_subcommand is None:
-        not_implemented("report")
+def report(
+    ctx: typer.Context,
+    runs: list[str] | None = typer.Option(None, "--runs", help="Run ids to show (repeat or comma-separate)."),
+    last: int | None = typer.Option(None, "--last", "-n", help="Only the newest N runs with results."),
+    name: str | None = typer.Option(None, "--name", help="Only runs whose name matches this glob (`sweep-*`)."),
+    tasks: list[str] | None = typer.Option(None, "--tasks", help="Only these tasks (repeat or comma-separate)."),
+    metrics: str = typer.Option("headline", "--metrics", help="headline, all, or metric names (comma-separated)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, md, csv, json or html."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write the report to this file."),
+    plots: Path | None = typer.Option(None, "--plots", help="Write PNG plots here (html: <home>/report/plots)."),
+    baseline: str | None = typer.Option(None, "--baseline", help="Add deltas against this run."),
+    ablation: bool = typer.Option(False, "--ablation", help="The loss ablation in the paper's Table 6 layout."),
+    study: str | None = typer.Option(None, "--study", help="With --ablation: the study (runs tagged ablation=NAME)."),
+    paper: str = typer.Option("all", "--paper", help="Paper rows: all (with its baselines), svilm, or none."),
+) -> None:
+    """Report results beside the paper's numbers."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from core.report.build import ReportOptions, build_report
+
+    options = ReportOptions(
+        runs=_split(runs), last=last, name=name, tasks=_split(tasks) or None, metrics=metrics, format=fmt,
+        out=out, plots=plots, baseline=baseline, ablation=ablation, study=study, paper=paper,
+    )
+    output = build_report(state(ctx).settings, options)
+    if output.renderables is not None:
+        from rich.console import Console
+
+        console = Console(width=None if sys.stdout.isatty() else options.width)
+        for renderable in output.renderables:
+            console.print(renderable)
+    elif output.path is None and output.text is not None:
+        sys.stdout.write(output.text)
+    if output.path is not None:
+        sys.stderr.write(f"sviml: wrote {output.path}\n")
+    if output.plots:
+        sys.stderr.write(f"sviml: wrote {len(output.plots)} plots to {output.plots[0].parent}\n")

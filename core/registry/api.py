@@ -164,6 +164,12 @@ class Registry:
         runs = self.list_runs(recipe=recipe, status=status, name_like=name_like, limit=limit)
         return [{name: getattr(run, name) for name in RUN_RECORD_COLUMNS} for run in runs]
 
+    def run_details(self, run_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """`id`, `config` and `run_dir` of the given runs, ordered by id."""
+        query = select(Run.id, Run.config, Run.run_dir).where(col(Run.id).in_(list(run_ids))).order_by(Run.id)
+        with self._session(write=False) as session:
+            return [{"id": i, "config": c, "run_dir": d} for i, c, d in session.execute(query)]
+
     def newest_run(self, recipe: str | None = None, statuses: Iterable[str] = ("finished",)) -> Run | None:
         query = select(Run).where(col(Run.status).in_(list(statuses)))
         if recipe:

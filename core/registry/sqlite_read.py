@@ -99,6 +99,15 @@ class SqliteReader:
             where.append(("name LIKE ?", name_like))
         return self._select("run", RUN_RECORD_COLUMNS, where, "created DESC, id DESC", limit)
 
+    def run_details(self, run_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """`id`, `config` and `run_dir` of the given runs (run records leave the config out, for speed)."""
+        wanted = list(dict.fromkeys(run_ids))
+        details: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), 500):  # SQLite caps the number of bound parameters
+            chunk = tuple(wanted[start:start + 500])
+            details += self._select("run", ("id", "config", "run_dir"), [("id IN ({})", chunk)], "id")
+        return details
+
     def query_results(self, run_ids: Iterable[str] | None = None, tasks: Iterable[str] | None = None,
                       datasets: Iterable[str] | None = None) -> list[dict[str, Any]]:
         where: list[tuple[str, Any]] = []

@@ -110,6 +110,8 @@ def test_fast_sqlite_reader_matches_the_registry(tmp_path):
     for kwargs in ({}, {"recipe": "pretrain"}, {"status": "running", "limit": 3}, {"name_like": "%"}):
         assert fast.run_records(**kwargs) == reg.run_records(**kwargs)
     assert fast.query_results() == reg.query_results()
+    ids = [r["id"] for r in reg.run_records()][:3]
+    assert fast.run_details(ids) == reg.run_details(ids) and len(reg.run_details(ids)) == 3
     assert fast.query_results(tasks=["qa"], datasets=["d1", "d2"]) == reg.query_results(tasks=["qa"], datasets=["d1", "d2"])
     # Without a file yet, the reader is the Registry itself (which creates it).
     assert isinstance(open_reader(f"sqlite:///{tmp_path / 'new.db'}"), Registry)

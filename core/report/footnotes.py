@@ -1,0 +1,52 @@
+"""Footnotes: one per distinct protocol, so that no number stands without how it was measured.
+
+A measured number's protocol is (frames, views, split, head), taken from its result's
+`protocol`; a paper number's is the paper's own note. Numbers are assigned in the order cells
+are met, so footnote 1 belongs to the first number a reader sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from core.report.table_model import MEASURED, Footnote
+
+
+def _plural(value: Any, word: str) -> str:
+    if value is None:
+        return f"{word}s ?"
+    return f"{value} {word}" + ("" if str(value) == "1" else "s")
+
+
+def protocol_key(protocol: Mapping[str, Any], split: str | None = None) -> tuple[str, ...]:
+    """The fields that make two measured numbers comparable: frames, views, split, head."""
+    return (
+        str(protocol.get("frames", "?")),
+        str(protocol.get("views", "?")),
+        str(protocol.get("split") or split or "?"),
+        str(protocol.get("head") or "?"),
+    )
+
+
+def describe_protocol(key: tuple[str, ...]) -> str:
+    frames, views, split, head = key
+    return (f"measured: {_plural(None if frames == '?' else frames, 'frame')}, "
+            f"{_plural(None if views == '?' else views, 'view')}, split {split}, head {head}")
+
+
+class FootnoteBook:
+    """Hands out one number per distinct footnote text, in order of first use."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[tuple[str, str], int] = {}
+        self.footnotes: list[Footnote] = []
+
+    def number(self, text: str, source: str = MEASURED) -> int:
+        key = (source, text)
+        found = self._numbers.get(key)
+        if found is None:
+            found = len(self.footnotes) + 1
+            self._numbers[key] = found
+            self.footnotes.append(Footnote(found, text, source))
+        return found

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
+from sviml_cli.output import print_json, print_table
 from sviml_cli.stubs import not_implemented
 
-app = typer.Typer(help="Evaluate checkpoints on the four benchmarks; score prediction files.")
+app = typer.Typer(help="Evaluate checkpoints on the four benchmarks; score your own prediction files.")
+score_app = typer.Typer(help="Score prediction files with sviml's metrics (no model needed).", no_args_is_help=True)
+app.add_typer(score_app, name="score")
 
 
 @app.callback(invoke_without_command=True)
@@ -14,3 +19,52 @@ def evaluate(ctx: typer.Context) -> None:
     """Evaluate a checkpoint (filled by the evaluation part)."""
     if ctx.invoked_subcommand is None:
         not_implemented("eval")
+
+
+def _print_scores(title: str, scores: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(scores)
+        return
+    rows = []
+    for key, value in scores.items():
+        if isinstance(value, dict):
+            rows += [(f"{key} {k}", f"{v:.2f}") for k, v in value.items()]
+        else:
+            rows.append((key, f"{value:.2f}"))
+    print_table(title, ["metric", "value"], rows, empty="No scores.")
+
+
+@score_app.command("retrieval")
+def score_retrieval(
+    sim: Path = typer.Option(..., "--sim", help="Similarity matrix .npy: texts x videos, ground truth on the diagonal."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """R@1/5/10, median and mean rank, text->video and video->text (pessimistic ties)."""
+    from core.eval.score import score_retrieval_file
+
+    _print_scores("retrieval", score_retrieval_file(sim), as_json)
+
+
+@score_app.command("tal")
+def score_tal(
+    gt: Path = typer.Option(..., "--gt", help="Ground truth in ActivityNet v1.3 format."),
+    pred: Path = typer.Option(..., "--pred", help="Detections in ActivityNet's submission format."),
+    subset: str = typer.Option("validation", "--subset", help="Subset of the ground truth to score."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Temporal localization mAP at tIoU 0.50:0.05:0.95 and their average, as ActivityNet computes it."""
+    from core.eval.score import score_tal_files
+
+    _print_scores("temporal action localization", score_tal_files(gt, pred, subset), as_json)
+
+
+@score_app.command("action")
+def score_action(
+    logits: Path = typer.Option(..., "--logits", help="Logits .npy [N, C] (or [N, V, C]: views are averaged)."),
+    labels: Path = typer.Option(..., "--labels", help="Integer labels .npy [N]."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Top-1, top-5 and mean class accuracy (ties towards the lower class index)."""
+    from core.eval.score import score_action_files
+
+    _print_scores("action recognition", score_action_files(logits, labels), as_json)

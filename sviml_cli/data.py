@@ -2,17 +2,68 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import typer
 
 from sviml_cli.context import state
 from sviml_cli.output import format_time, print_json, print_table
-from sviml_cli.stubs import not_implemented
 
 app = typer.Typer(help="Register, inspect, verify and forget datasets.", no_args_is_help=True)
+
+SYNTH_SIZES = ("tiny", "small", "medium")
 
 
 def _dataset_record(dataset) -> dict:  # noqa: ANN001 (core.registry.Dataset)
     return dataset.model_dump()
+
+
+def _problem_line(problem: Any) -> str:
+    if not isinstance(problem, dict):
+        return str(problem)
+    parts = [problem.get("problem", "?"), problem.get("id", ""), problem.get("path", "")]
+    line = "  ".join(str(p) for p in parts if p)
+    return f"{line}  ({problem['detail']})" if problem.get("detail") else line
+
+
+def _counts(counts: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in counts.items())
+
+
+@contextmanager
+def _progress_bar():
+    """A `progress(step, done, total)` callback drawing rich bars on stderr (stdout stays clean for --json)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bars = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=False,
+    )
+    tasks: dict[str, Any] = {}
+
+    def progress(step: str, done: int, total: int | None) -> None:
+        if step not in tasks:
+            for task in bars.tasks:  # a step of unknown size is over once the next one starts
+                if task.total is None:
+                    bars.update(task.id, total=1, completed=1)
+            tasks[step] = bars.add_task(step, total=total)
+        bars.update(tasks[step], completed=done, total=total)
+
+    with bars:
+        yield progress
+        for task in bars.tasks:
+            if task.total is None:
+                bars.update(task.id, total=1, completed=1)
 
 
 @app.command("ls")
@@ -27,13 +78,7 @@ def list_datasets(
     print_table(
         "datasets",
         ["name", "kind", "status", "counts", "root", "verified"],
-        [
-            (
-                d.name, d.kind, d.status, " ".join(f"{k}={v}" for k, v in d.counts.items()), d.root,
-                format_time(d.verified_at),
-            )
-            for d in datasets
-        ],
+        [(d.name, d.kind, d.status, _counts(d.counts), d.root, format_time(d.verified_at)) for d in datasets],
         empty="No datasets yet: `sviml data add synth` generates the synthetic suite.",
     )
 
@@ -44,7 +89,7 @@ def show_dataset(
     name: str = typer.Argument(..., help="The dataset's registry name."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """One dataset: counts per split, annotation hashes, coverage and problems."""
+    """One dataset: counts per split, coverage, annotation hashes and problems."""
     dataset = state(ctx).registry.require_dataset(name)
     if as_json:
         print_json(_dataset_record(dataset))
@@ -52,22 +97,181 @@ def show_dataset(
     from rich.console import Console
 
     console = Console()
+    meta = dataset.meta or {}
     console.print(f"[bold]{dataset.name}[/bold] ({dataset.kind})  {dataset.status}  root {dataset.root}")
-    print_table("counts", ["split", "n"], dataset.counts.items(), empty="No counts recorded.")
+    if meta.get("videos"):
+        console.print(f"videos folder {meta['videos']}")
+    for note in meta.get("notes", []):
+        console.print(f"note: {note}")
+    coverage = meta.get("coverage", {})
+    print_table(
+        "counts and coverage",
+        ["split", "samples", "videos", "found and readable", "coverage"],
+        [
+            (split, n, coverage.get(split, {}).get("videos", ""), coverage.get(split, {}).get("found", ""),
+             f"{100 * coverage[split]['found'] / max(coverage[split]['videos'], 1):.1f}%" if split in coverage else "")
+            for split, n in dataset.counts.items()
+        ],
+        empty="No counts recorded.",
+    )
     print_table("annotation files", ["file", "sha256"], dataset.hashes.items(), empty="No annotation files.")
-    print_table("problems", ["problem"], [(p,) for p in dataset.problems], empty="No problems.")
+    if dataset.problems:
+        console.print(f"[bold]problems[/bold] ({meta.get('problem_count', len(dataset.problems))}):")
+        for problem in dataset.problems:
+            typer.echo(f"  {_problem_line(problem)}")
+    else:
+        console.print("No problems.")
+    console.print(f"verified {format_time(dataset.verified_at)}")
 
 
-@app.command("add", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def add_dataset(ctx: typer.Context, kind: str = typer.Argument(..., help="Dataset kind.")) -> None:
-    """Register a dataset after checking it (filled by the data pipeline)."""
-    not_implemented("data add")
+def _where_to_get(kind: str, reason: str) -> str:
+    from core.data.formats import kind_info
+
+    info = kind_info(kind)
+    return (f"{kind}: {reason}; get it from {info.source}, lay it out as {info.layout} under one folder, then "
+            f"`sviml data add {kind} --root FOLDER` (or set SVIML_DATA so that $SVIML_DATA/{kind} is that "
+            "folder); see docs/datasets.md")
+
+
+def _default_root(ctx: typer.Context, kind: str) -> Path:
+    from core.data.formats import kind_info
+    from core.errors import UserError
+
+    kind_info(kind)  # an unknown kind fails here, before anything about roots
+    data = state(ctx).settings.data
+    if data is None:
+        raise UserError(_where_to_get(kind, "no --root given and SVIML_DATA is not set"))
+    root = Path(data).expanduser() / kind
+    if not root.is_dir():
+        raise UserError(_where_to_get(kind, f"no --root given and {root} does not exist"))
+    return root
+
+
+def _summary(dataset) -> str:  # noqa: ANN001 (core.registry.Dataset)
+    meta = dataset.meta or {}
+    found, total = meta.get("videos_found", 0), meta.get("videos_total", 0)
+    problems = meta.get("problem_count", len(dataset.problems))
+    tail = f"; {problems} problems: see `sviml data show {dataset.name}`" if problems else ""
+    return f"registered {dataset.name} ({dataset.kind}): {_counts(dataset.counts)}; videos {found}/{total} found{tail}"
+
+
+def _previous_suite(root: Path, size: str, seed: int) -> list | None:
+    """The parts of a complete earlier generation of this (size, seed) under root, else None."""
+    import json
+    from types import SimpleNamespace
+
+    try:  # the suite's own order (pre-training first), not the folders' alphabetical one
+        from core.data.synth.parts import PARTS
+
+        order = [name for name, *_ in PARTS]
+    except ImportError:
+        order = []
+    parts = []
+    for manifest in sorted(root.glob("*/SYNTH.json"), key=lambda m: (order.index(m.parent.name)
+                                                                      if m.parent.name in order else 99, m)):
+        try:
+            info = json.loads(manifest.read_text())
+        except (OSError, ValueError):
+            return None
+        if info.get("size") != size or info.get("seed") != seed:
+            return None
+        parts.append(SimpleNamespace(name=info["name"], kind=info["kind"], root=manifest.parent))
+    return parts if len(parts) == 7 else None
+
+
+def _add_synth(ctx: typer.Context, size: str, seed: int, root: Path | None, workers: int | None,
+               regenerate: bool, progress: Any) -> list:
+    from core.data.registration import register_dataset
+    from core.errors import UserError
+
+    try:
+        from core.data.synth import generate_suite
+    except ImportError as err:
+        raise UserError("the synthetic suite generator (core.data.synth.generate_suite) is not installed") from err
+    settings = state(ctx).settings
+    root = (root or settings.home / "data" / f"synth-{size}-{seed}").expanduser().resolve()
+    parts = None if regenerate else _previous_suite(root, size, seed)
+    if parts is None:
+        try:
+            parts = generate_suite(root=root, size=size, seed=seed, progress=progress, workers=workers,
+                                   overwrite=regenerate)
+        except (FileExistsError, ValueError) as err:
+            raise UserError(f"synth: {err}") from err
+    registry = state(ctx).registry
+    registered = []
+    for part in parts:
+        meta = {"synthetic": True, "size": size, "seed": seed, "groundtruth": str(Path(part.root) / "groundtruth")}
+        registered.append(register_dataset(registry, part.kind, part.root, name=part.name, meta=meta,
+                                           progress=progress))
+    return registered
+
+
+@app.command("add")
+def add_dataset(
+    ctx: typer.Context,
+    kind: str = typer.Argument(..., help="Dataset kind (msrvtt, msrvtt-qa, msvd-qa, ucf101, hmdb51, activitynet, "
+                               "activitynet-captions, videocc, webvid, captions) or `synth`."),
+    root: Path | None = typer.Option(None, "--root", help="The dataset's folder; default $SVIML_DATA/<kind>."),
+    name: str | None = typer.Option(None, "--name", help="Registry name; default the kind."),
+    videos: Path | None = typer.Option(None, "--videos", help="Folder holding the videos, when not under the root "
+                                       "(e.g. MSR-VTT's videos for msrvtt-qa)."),
+    size: str = typer.Option("small", "--size", help="synth only: tiny (tests), small (the demo) or medium."),
+    seed: int = typer.Option(0, "--seed", help="synth only: the generator's seed."),
+    workers: int | None = typer.Option(None, "--workers", help="synth only: generator processes."),
+    regenerate: bool = typer.Option(False, "--regenerate", help="synth only: generate again over an earlier "
+                                    "generation (default: an earlier one of the same size and seed is reused)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the registered record(s) as JSON."),
+) -> None:
+    """Register a dataset after checking it, or generate and register the synthetic suite (`synth`)."""
+    from core.data.registration import register_dataset
+    from core.errors import UserError
+
+    if kind == "synth":
+        if size not in SYNTH_SIZES:
+            raise UserError(f"--size must be one of {', '.join(SYNTH_SIZES)}, got {size!r}")
+        if name is not None or videos is not None:
+            raise UserError("`sviml data add synth` names its 7 parts itself and takes no --name or --videos")
+        with _progress_bar() as progress:
+            datasets = _add_synth(ctx, size, seed, root, workers, regenerate, progress)
+        if as_json:
+            print_json([_dataset_record(d) for d in datasets])
+        else:
+            for dataset in datasets:
+                typer.echo(_summary(dataset))
+        return
+    root = root if root is not None else _default_root(ctx, kind)
+    registry = state(ctx).registry
+    with _progress_bar() as progress:
+        dataset = register_dataset(registry, kind, root, name=name, videos=videos, progress=progress)
+    if as_json:
+        print_json(_dataset_record(dataset))
+    else:
+        typer.echo(_summary(dataset))
 
 
 @app.command("verify")
-def verify_dataset(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
-    """Re-check a registered dataset (filled by the data pipeline)."""
-    not_implemented("data verify")
+def verify_dataset(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The dataset's registry name."),
+    full: bool = typer.Option(False, "--full", help="Decode every frame of every video (slow)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Re-check a dataset: annotation files changed since registration, missing and (with --full)
+    corrupt videos. Exit code 1 when there are problems."""
+    from core.data.registration import verify_dataset as verify
+
+    with _progress_bar() as progress:
+        result = verify(state(ctx).registry, name, full=full, progress=progress)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        how = "every frame of " if full else "a sample of "
+        typer.echo(f"{result.name} ({result.kind}): {result.found}/{result.videos} videos found, "
+                   f"{how}{result.decoded} decoded; {len(result.problems)} problems")
+        for problem in result.problems:
+            typer.echo(f"  {_problem_line(problem)}")
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command("rm")

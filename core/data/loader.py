@@ -1,0 +1,138 @@
+"""DataLoaders: deterministic under a seed whatever the number of workers, and resumable.
+
+Every random draw of a sample comes from a generator seeded by (seed, epoch, index) (see
+`tasks/clips.sample_rng`), so a batch does not depend on which worker made it: 0 and 2 workers
+give identical batches. Workers are started per epoch (not persistent), which is how the
+dataset's epoch reaches them. Torch threads per worker are 1 (torch's default for workers): the
+training step keeps the cores.
+
+`PretrainLoader` couples a `ResumableSampler` to the DataLoader and advances it by each batch
+the loop receives, so `state_dict()` after any step resumes with the next unseen batch.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from core.data.sampler import ResumableSampler
+
+
+def seed_worker(worker_id: int) -> None:
+    """Seed the global RNGs of a worker from the loader's seed (for code that uses them)."""
+    seed = torch.initial_seed() % 2**32
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def build_loader(
+    dataset: Dataset,
+    batch_size: int | None,
+    *,
+    workers: int = 0,
+    seed: int = 0,
+    shuffle: bool = False,
+    drop_last: bool = False,
+    collate_fn: Callable[[list[Any]], Any] | None = None,
+    sampler: Sampler | None = None,
+    pin_memory: bool = False,
+    prefetch_factor: int = 2,
+) -> DataLoader:
+    """A DataLoader with seeded shuffling and seeded workers (evaluation and task fine-tuning)."""
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle if sampler is None else False,
+        sampler=sampler,
+        drop_last=drop_last,
+        num_workers=workers,
+        collate_fn=collate_fn,
+        pin_memory=pin_memory,
+        worker_init_fn=seed_worker if workers else None,
+        generator=generator,
+        prefetch_factor=prefetch_factor if workers else None,
+        persistent_workers=False,
+    )
+
+
+class PretrainLoader:
+    """Iterates the pre-training batches of one epoch per `iter()`, from the sampler's position.
+
+    `len()` is the number of batches left in the current epoch. After the last batch of an epoch
+    the sampler moves to the next epoch, so `for epoch ...: for batch in loader:` just works, and
+    so does `state_dict()` / `load_state_dict()` at any step.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int,
+        *,
+        workers: int = 0,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+        drop_last: bool = True,
+        pin_memory: bool = False,
+        prefetch_factor: int = 2,
+    ):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.workers = workers
+        self.seed = seed
+        self.drop_last = drop_last
+        self.pin_memory = pin_memory
+        self.prefetch_factor = prefetch_factor
+        self.sampler = ResumableSampler(len(dataset), seed=seed, rank=rank, world_size=world_size)
+        self.collate_fn = dataset.collate() if hasattr(dataset, "collate") else None
+
+    @property
+    def epoch(self) -> int:
+        return self.sampler.epoch
+
+    def __len__(self) -> int:
+        left = len(self.sampler)
+        return left // self.batch_size if self.drop_last else -(-left // self.batch_size)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        epoch = self.sampler.epoch
+        if hasattr(self.dataset, "set_epoch"):
+            self.dataset.set_epoch(epoch)
+        loader = build_loader(
+            self.dataset, self.batch_size, workers=self.workers, seed=self.seed + epoch, sampler=self.sampler,
+            drop_last=self.drop_last, collate_fn=self.collate_fn, pin_memory=self.pin_memory,
+            prefetch_factor=self.prefetch_factor,
+        )
+        count = len(loader)
+        if count == 0:  # fewer samples left than a batch: nothing to yield, the epoch is over
+            self.sampler.set_epoch(epoch + 1)
+            return
+        for number, batch in enumerate(loader):
+            if number == count - 1 and self.drop_last:
+                # The tail that drop_last leaves is skipped: the epoch is complete.
+                self.sampler.set_epoch(epoch + 1)
+            else:
+                self.sampler.advance(len(batch["index"]))
+            yield batch
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.sampler.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.sampler.load_state_dict(state)
+
+
+def build_pretrain_loader(
+    dataset: Dataset, batch_size: int, *, workers: int = 0, seed: int = 0, rank: int = 0, world_size: int = 1,
+    pin_memory: bool = False,
+) -> PretrainLoader:
+    """The pre-training loader: resumable sharded sampling, per-batch padding, seeded draws."""
+    return PretrainLoader(dataset, batch_size, workers=workers, seed=seed, rank=rank, world_size=world_size,
+                          pin_memory=pin_memory)

@@ -1,0 +1,156 @@
+"""Pre-training pairs: a clip, one of its captions, and K noun-phrase prompts of that caption.
+
+Shape letters: B batch, T frames, S crop size, L caption tokens, K prompts, Ln prompt tokens.
+
+Batch (`PretrainCollate`):
+  frames        uint8 [B, T, 3, S, S]
+  caption_ids   long  [B, L]      caption_mask long [B, L]     (L: the batch's longest, <= max)
+  noun_ids      long  [B, K, Ln]  noun_mask    long [B, K, Ln] ("A photo of a {noun}." prompts)
+  index         long  [B]         the sample delivered (after any substitution)
+  skipped       long  [B]         unreadable samples skipped to deliver each item
+  skipped_ids   list[str]         their ids (for the run's log)
+
+Any caption-bearing index feeds it (`captions`, `msrvtt` train, `activitynet-captions`,
+`videocc`, `webvid`), several at once. Per (seed, epoch, index): one random caption of the clip,
+K random noun phrases of it, the crop and the flip. Samples whose video was not found when the
+index was read are left out up front (`missing`); a video that fails to decode is replaced by
+the next readable sample (deterministically) and counted in `skipped`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from core.data.clip_cache import ClipCache
+from core.data.index import DatasetIndex, Sample
+from core.data.noun_phrases import DEFAULT_TEMPLATE, choose_phrases, load_noun_phrases, make_prompt
+from core.data.progress import Progress
+from core.data.tasks.clips import ClipReader, sample_rng, warn_skip
+from core.data.tokens import TokenTable, pad_ids
+from core.data.transforms import TrainTransform
+from core.data.video import VideoReadError
+from core.errors import UserError
+
+WARM_LIMIT = 200_000  # encode up to this many captions before the workers fork; beyond, on demand
+
+
+class PretrainDataset(Dataset):
+    """Clip + caption + K noun prompts per item, from one or more caption-bearing indexes."""
+
+    def __init__(
+        self,
+        indexes: Sequence[DatasetIndex],
+        tokenizer: Any,
+        *,
+        split: str = "train",
+        num_frames: int = 8,
+        size: int = 64,
+        num_nouns: int = 2,
+        template: str = DEFAULT_TEMPLATE,
+        max_caption_len: int = 32,
+        max_noun_len: int = 16,
+        seed: int = 0,
+        jitter: bool = False,
+        scale: tuple[float, float] = (0.4, 1.0),
+        noun_cache: str | Path | None = None,
+        clip_cache: ClipCache | None = None,
+        max_skips: int = 64,
+        progress: Progress | None = None,
+    ):
+        self.indexes = list(indexes)
+        self.items: list[tuple[int, Sample]] = []
+        self.missing: list[str] = []
+        for number, index in enumerate(self.indexes):
+            for sample in index.splits.get(split, []):
+                if not sample.captions:
+                    continue
+                if sample.video is None:
+                    self.missing.append(sample.id)
+                else:
+                    self.items.append((number, sample))
+        if not self.items:
+            names = ", ".join(f"{i.kind} at {i.root}" for i in self.indexes) or "no index"
+            raise UserError(f"no captioned clip with a video in split {split!r} of {names}")
+        self.num_nouns = num_nouns
+        self.template = template
+        self.seed = seed
+        self.epoch = 0
+        self.jitter = jitter
+        self.max_skips = max_skips
+        self.reader = ClipReader(num_frames, clip_cache)
+        self.transform = TrainTransform(size, scale=scale)
+        self.phrases: dict[str, list[str]] = {}
+        for number, index in enumerate(self.indexes):
+            captions = [c for n, s in self.items if n == number for c in s.captions]
+            if captions:
+                self.phrases.update(load_noun_phrases(captions, index.annotation_key(), noun_cache, progress))
+        self.captions = TokenTable(tokenizer, max_caption_len)
+        self.prompts = TokenTable(tokenizer, max_noun_len)
+        if len(self.phrases) <= WARM_LIMIT:
+            self.captions.warm(self.phrases)
+            self.prompts.warm(make_prompt(p, template) for ps in self.phrases.values() for p in ps)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch the draws depend on (the loader sets it before each epoch's workers start)."""
+        self.epoch = epoch
+
+    def collate(self) -> PretrainCollate:
+        return PretrainCollate(self.captions.pad_id, self.captions.max_length, self.prompts.max_length)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        rng = sample_rng(self.seed, self.epoch, i)
+        skipped: list[str] = []
+        for attempt in range(min(self.max_skips, len(self.items) - 1) + 1):
+            j = (i + attempt) % len(self.items)
+            number, sample = self.items[j]
+            try:
+                frames = self.reader.clip(self.indexes[number], sample, rng if self.jitter else None)
+            except VideoReadError as err:
+                warn_skip(sample, err)
+                skipped.append(sample.id)
+                continue
+            caption = sample.captions[int(rng.integers(len(sample.captions)))]
+            chosen = choose_phrases(self.phrases[caption], caption, self.num_nouns, rng)
+            return {
+                "frames": self.transform(frames, rng),  # [T, 3, S, S]
+                "caption": self.captions.ids(caption),
+                "nouns": [self.prompts.ids(make_prompt(p, self.template)) for p in chosen],
+                "index": j,
+                "skipped": skipped,
+            }
+        raise RuntimeError(f"{len(skipped)} consecutive unreadable videos from sample {i} on ({skipped[0]}, ...): "
+                           "run `sviml data verify --full` on the dataset")
+
+
+class PretrainCollate:
+    """Items -> the pre-training batch (see the module docstring), token ids padded per batch."""
+
+    def __init__(self, pad_id: int, max_caption_len: int, max_noun_len: int):
+        self.pad_id = pad_id
+        self.max_caption_len = max_caption_len
+        self.max_noun_len = max_noun_len
+
+    def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        B, K = len(items), len(items[0]["nouns"])
+        caption_ids, caption_mask = pad_ids([it["caption"] for it in items], self.pad_id, self.max_caption_len)
+        noun_ids, noun_mask = pad_ids([n for it in items for n in it["nouns"]], self.pad_id, self.max_noun_len)
+        return {
+            # numpy stack: torch.stack would split this copy over the training's thread pool
+            "frames": torch.from_numpy(np.stack([it["frames"].numpy() for it in items])),  # [B, T, 3, S, S]
+            "caption_ids": caption_ids,  # [B, L]
+            "caption_mask": caption_mask,  # [B, L]
+            "noun_ids": noun_ids.view(B, K, -1),  # [B, K, Ln]
+            "noun_mask": noun_mask.view(B, K, -1),  # [B, K, Ln]
+            "index": torch.tensor([it["index"] for it in items], dtype=torch.long),  # [B]
+            "skipped": torch.tensor([len(it["skipped"]) for it in items], dtype=torch.long),  # [B]
+            "skipped_ids": [s for it in items for s in it["skipped"]],
+        }

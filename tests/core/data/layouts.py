@@ -1,0 +1,170 @@
+"""Small datasets in the real on-disk formats (DATA_FORMATS.md), written by the tests.
+
+Each `make_<kind>(root, ...)` writes annotations and tiny videos under `root` and returns it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.core.data.media import write_video
+
+CAPTIONS = [
+    "a big red square moves left while a small blue circle spins",
+    "a green triangle bounces on a striped background",
+    "the tiny yellow star and a purple heart grow",
+    "a white cross slides up",
+    "an orange circle shrinks",
+]
+
+
+def make_msrvtt(root: Path, semicolon: bool = False, videos: str = "videos/all", n_train: int = 3,
+                test_ids: tuple[int, ...] = (7, 8)) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    train_ids = list(range(n_train))
+    sentences = [{"video_id": f"video{i}", "caption": CAPTIONS[(i + k) % len(CAPTIONS)], "sen_id": 10 * i + k}
+                 for i in train_ids for k in range(2)]
+    data = {"videos": [{"video_id": f"video{i}", "category": 1, "url": "", "start time": 0, "end time": 2,
+                        "split": "train", "id": i} for i in train_ids], "sentences": sentences}
+    (root / "MSRVTT_data.json").write_text(json.dumps(data))
+    (root / "MSRVTT_train.9k.csv").write_text("video_id\n" + "".join(f"video{i}\n" for i in train_ids))
+    sep = ";" if semicolon else ","
+    rows = [f"ret{n}{sep}msr{i}{sep}video{i}{sep}{CAPTIONS[n % len(CAPTIONS)]}" for n, i in enumerate(test_ids)]
+    (root / "MSRVTT_JSFUSION_test.csv").write_text(sep.join(["key", "vid_key", "video_id", "sentence"]) + "\n"
+                                                   + "\n".join(rows) + "\n")
+    for i in [*train_ids, *test_ids]:
+        write_video(root / videos / f"video{i}.mp4")
+    return root
+
+
+def make_msrvtt_qa(root: Path, videos: Path | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    answers = ["red", "blue", "square"]
+    for split, ids in (("train", [0, 1, 2]), ("val", [1]), ("test", [2, 3])):
+        questions = [{"video_id": i, "id": 100 * n + i, "question": f"what colour is object {i}?",
+                      "answer": answers[i % 3]} for n, i in enumerate(ids)]
+        (root / f"{split}_qa.json").write_text(json.dumps(questions))
+    for i in range(4):
+        write_video((videos or root / "videos" / "all") / f"video{i}.mp4")
+    return root
+
+
+def make_msvd_qa(root: Path, videos: str = "videos") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    names = ["-4wsuPCjDBc_5_15", "abc_DEF-1_0_7", "xyz_3_9"]
+    (root / "youtube_mapping.txt").write_text("".join(f"{n} vid{i + 1}\n" for i, n in enumerate(names)))
+    for split, ids in (("train", [1, 2]), ("val", [3]), ("test", [3, 1])):
+        questions = [{"video_id": i, "id": n, "question": "what is moving?", "answer": "circle"}
+                     for n, i in enumerate(ids)]
+        (root / f"{split}_qa.json").write_text(json.dumps(questions))
+    for name in names:
+        write_video(root / videos / f"{name}.avi")
+    return root
+
+
+UCF_CLASSES = ["ApplyEyeMakeup", "Basketball", "YoYo"]
+
+
+def make_ucf(root: Path) -> Path:
+    lists = root / "ucfTrainTestlist"
+    lists.mkdir(parents=True, exist_ok=True)
+    (lists / "classInd.txt").write_text("".join(f"{i + 1} {c}\n" for i, c in enumerate(UCF_CLASSES)))
+    train, test = [], []
+    for label, name in enumerate(UCF_CLASSES):
+        for group in (8, 9):
+            path = f"{name}/v_{name}_g{group:02d}_c01.avi"
+            train.append(f"{path} {label + 1}")
+            write_video(root / "UCF-101" / path)
+        path = f"{name}/v_{name}_g01_c01.avi"
+        test.append(path)
+        write_video(root / "UCF-101" / path)
+    (lists / "trainlist01.txt").write_text("\n".join(train) + "\n")
+    (lists / "testlist01.txt").write_text("\n".join(test) + "\n")
+    return root
+
+
+HMDB_CLASSES = ["brush_hair", "cartwheel", "ride_bike"]
+
+
+def make_hmdb(root: Path) -> Path:
+    splits = root / "testTrainMulti_7030_splits"
+    splits.mkdir(parents=True, exist_ok=True)
+    for name in HMDB_CLASSES:
+        videos = [f"{name}_clip{n}_u_nm_np1_fr_goo_0.avi" for n in range(4)]
+        for number in (1, 2, 3):
+            roles = ["1", "1", "2", "0"] if number == 1 else ["2", "1", "1", "0"]
+            (splits / f"{name}_test_split{number}.txt").write_text(
+                "".join(f"{v} {r} \n" for v, r in zip(videos, roles, strict=True)))
+        for video in videos:
+            write_video(root / "hmdb51" / name / video)
+    return root
+
+
+def make_anet(root: Path, prefix: str = "v_", ext: str = ".mp4") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    database = {
+        "vidA": {"subset": "training", "duration": 6.0, "resolution": "64x64", "url": "",
+                 "annotations": [{"segment": [0.5, 2.5], "label": "Spinning"}]},
+        "vidB": {"subset": "validation", "duration": 6.0, "resolution": "64x64", "url": "",
+                 "annotations": [{"segment": [1.0, 2.0], "label": "Bouncing"},
+                                 {"segment": [3.0, 5.5], "label": "Spinning"}]},
+        "vidC": {"subset": "testing", "duration": 6.0, "resolution": "64x64", "url": "", "annotations": []},
+    }
+    (root / "activity_net.v1-3.min.json").write_text(json.dumps({"version": "VERSION 1.3", "taxonomy": [],
+                                                                 "database": database}))
+    for vid in database:
+        write_video(root / "videos" / f"{prefix}{vid}{ext}", count=24, fps=4)
+    return root
+
+
+def make_anet_captions(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    train = {"v_vidA": {"duration": 6.0, "timestamps": [[0.0, 2.0], [2.5, 5.0]], "sentences": CAPTIONS[:2]}}
+    val = {"v_vidB": {"duration": 6.0, "timestamps": [[1.0, 3.0]], "sentences": [CAPTIONS[2]]}}
+    (root / "train.json").write_text(json.dumps(train))
+    (root / "val_1.json").write_text(json.dumps(val))
+    for vid in ("vidA", "vidB"):
+        write_video(root / "videos" / f"v_{vid}.mp4", count=24, fps=4)
+    return root
+
+
+def make_videocc(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    rows = [
+        "https://www.youtube.com/watch?v=AAAAAAAAAAA,0,2000000,\"a red square, spinning\"",
+        "https://www.youtube.com/watch?v=AAAAAAAAAAA,0,2000000,a spinning square",
+        "https://example.com/media/clip_b.mp4,500000,1500000,a blue circle moves left",
+    ]
+    (root / "video_cc_public.csv").write_text("\n".join(rows) + "\n")
+    write_video(root / "videos" / "AAAAAAAAAAA_0_2000000.mp4")  # a clip cut at download
+    write_video(root / "videos" / "clip_b.mp4")  # a whole video: the window applies
+    return root
+
+
+def make_webvid(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    header = "videoid,name,page_idx,page_dir,duration,contentUrl\n"
+    rows = [
+        "1001,a red square spins,1,000001_000050,PT00H00M02S,https://ak.picdn.net/videos/1001/preview/stock-1001.mp4",
+        "1002,\"a green star, growing\",1,000001_000050,PT00H00M02S,https://ak.picdn.net/v/1002/p/stock-1002.mp4",
+    ]
+    (root / "results_2M_train.csv").write_text(header + "\n".join(rows) + "\n")
+    (root / "results_2M_val.csv").write_text(header + "1003,a blue heart,1,000001_000050,2,\n")
+    write_video(root / "videos" / "000001_000050" / "1001.mp4")
+    write_video(root / "videos" / "stock-1002.mp4")
+    write_video(root / "videos" / "1003.mp4")
+    return root
+
+
+def make_captions(root: Path, n: int = 4, windows: bool = True) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    lines = ["video_path,caption,start,end" if windows else "video_path,caption"]
+    for i in range(n):
+        write_video(root / "videos" / f"clip{i}.mp4")
+        caption = CAPTIONS[i % len(CAPTIONS)]
+        lines.append(f"videos/clip{i}.mp4,{caption},," if windows else f"videos/clip{i}.mp4,{caption}")
+    if windows:
+        lines.append(f"videos/clip0.mp4,{CAPTIONS[4]},0.5,1.5")
+    (root / "captions.csv").write_text("\n".join(lines) + "\n")
+    return root

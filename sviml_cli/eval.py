@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
+from sviml_cli.context import state
 from sviml_cli.output import print_json, print_table
-from sviml_cli.stubs import not_implemented
 
 app = typer.Typer(help="Evaluate checkpoints on the four benchmarks; score your own prediction files.")
 score_app = typer.Typer(help="Score prediction files with sviml's metrics (no model needed).", no_args_is_help=True)
@@ -15,10 +15,46 @@ app.add_typer(score_app, name="score")
 
 
 @app.callback(invoke_without_command=True)
-def evaluate(ctx: typer.Context) -> None:
-    """Evaluate a checkpoint (filled by the evaluation part)."""
-    if ctx.invoked_subcommand is None:
-        not_implemented("eval")
+def evaluate(
+    ctx: typer.Context,
+    all_tasks: bool = typer.Option(False, "--all", help="Every task whose datasets are registered (the default)."),
+    run: str | None = typer.Option(None, "--run", help="Run to evaluate (default: the newest finished pretrain run)."),
+    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="An exported model folder to evaluate."),
+    tasks: list[str] = typer.Option(None, "--task", "-t", help="Only these tasks (repeat the option)."),
+    views: int = typer.Option(4, "--views", help="Temporal views for multi-view testing."),
+    workers: int = typer.Option(1, "--workers", help="Decoding worker processes."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Evaluate a checkpoint on every registered benchmark; exit 1 if any task failed."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from core.eval.context import EvalOptions
+    from core.eval.runner import evaluate_all
+
+    app_state = state(ctx)
+    options = EvalOptions(views=views, workers=workers, show_progress=not as_json)
+    summary = evaluate_all(app_state.settings, app_state.registry, run, checkpoint, tasks or None, options)
+    if as_json:
+        print_json({"run_id": summary.run_id, "checkpoint": summary.checkpoint, "tasks": [
+            {"task": r.task, "dataset": r.dataset, "status": r.status, "message": r.message, "metrics": r.metrics,
+             "chance": r.chance} for r in summary.reports]})
+    else:
+        _print_summary(summary)
+    raise typer.Exit(1 if summary.failed else 0)
+
+
+def _print_summary(summary) -> None:  # noqa: ANN001 (core.eval.runner.EvalSummary)
+    rows = []
+    for report in summary.reports:
+        if report.status != "ok":
+            rows.append((report.task, report.dataset or "", report.status, report.message, ""))
+            continue
+        for metric in report.headline:
+            value, chance = report.metrics.get(metric), report.chance.get(metric)
+            rows.append((report.task, report.dataset, metric, f"{value:.2f}" if value is not None else "",
+                         f"{chance:.2f}" if chance is not None else ""))
+    print_table(f"evaluation of run {summary.run_id}", ["task", "dataset", "metric", "value", "chance"], rows,
+                empty="Nothing evaluated.")
 
 
 def _print_scores(title: str, scores: dict, as_json: bool) -> None:

@@ -1,0 +1,79 @@
+"""Everything an evaluator needs: the target, the frozen model (loaded once), caches, progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.eval.target import EvalTarget
+
+
+@dataclass
+class EvalOptions:
+    """Protocol knobs shared by the evaluators (recorded in each result's protocol)."""
+
+    views: int = 4  # temporal views for multi-view testing (action recognition)
+    crops: int = 1  # spatial crops per view
+    workers: int = 1  # DataLoader workers for decoding
+    batch_size: int = 16
+    probe_max_iter: int = 500  # L-BFGS iterations of the linear probe
+    reuse_heads: bool = True  # task heads: reuse a finished head run of this checkpoint when one exists
+    head_steps: int | None = None  # task heads: override the head recipe's step count (tests, quick looks)
+    show_progress: bool = True
+
+
+@dataclass
+class EvalContext:
+    settings: Any
+    registry: Any
+    target: EvalTarget
+    options: EvalOptions = field(default_factory=EvalOptions)
+    _model: Any = field(default=None, repr=False)
+
+    @property
+    def device(self):  # -> torch.device
+        import torch
+
+        return torch.device(self.settings.resolved_device())
+
+    @property
+    def model(self):  # -> core.model.SViLM, eval mode
+        if self._model is None:
+            from core.train.export import load_exported
+
+            self._model = load_exported(self.target.export_dir, self.device)
+        return self._model
+
+    @property
+    def tokenizer(self):
+        from core.model.text_encoder import load_tokenizer
+
+        return load_tokenizer(self.model.cfg.text)
+
+    @property
+    def feature_cache(self) -> Path:
+        return Path(self.settings.home) / "cache" / "features"
+
+    def clip_cache(self):
+        from core.data.caches import clip_cache
+
+        return clip_cache(self.settings)
+
+    @contextmanager
+    def progress(self, description: str, total: int) -> Iterator[Callable[[int], None]]:
+        """A rich progress bar on stderr; yields `advance(n)`."""
+        if not self.options.show_progress:
+            yield lambda n: None
+            return
+        import sys
+
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=Console(file=sys.stderr), transient=True) as bar:
+            task = bar.add_task(description, total=total)
+            yield lambda n: bar.advance(task, n)

@@ -1,0 +1,90 @@
+"""`evaluate_all`: every task whose datasets are registered, on one checkpoint.
+
+A task whose dataset is absent is skipped with a line saying so; a task that fails is recorded
+as failed and the others go on. Results replace the previous evaluation of the same (run, task,
+dataset) atomically, and land in `<run dir>/eval/<task>.json` with their details.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import UserError
+from core.eval.context import EvalContext, EvalOptions
+from core.eval.outcome import result_rows, update_eval_json
+from core.eval.target import resolve_target
+
+log = logging.getLogger("sviml.eval")
+
+
+@dataclass
+class TaskReport:
+    task: str
+    dataset: str | None
+    status: str  # ok | skipped | failed
+    message: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    chance: dict[str, float] = field(default_factory=dict)
+    headline: tuple[str, ...] = ()
+
+
+@dataclass
+class EvalSummary:
+    run_id: str
+    checkpoint: str
+    reports: list[TaskReport]
+
+    @property
+    def failed(self) -> bool:
+        return any(r.status == "failed" for r in self.reports)
+
+
+def evaluate_all(settings: Any, registry: Any, run_id: str | None = None, checkpoint: Path | None = None,
+                 tasks: Iterable[str] | None = None, options: EvalOptions | None = None) -> EvalSummary:
+    from core.data.registration import load_registered
+    from core.eval.catalog import EVALUATORS
+
+    wanted = list(tasks) if tasks else list(EVALUATORS)
+    unknown = [t for t in wanted if t not in EVALUATORS]
+    if unknown:
+        raise UserError(f"unknown task {unknown[0]!r}; tasks: {', '.join(EVALUATORS)}")
+    target = resolve_target(registry, settings, run_id, checkpoint)
+    ctx = EvalContext(settings, registry, target, options or EvalOptions())
+    datasets = registry.list_datasets()
+    reports: list[TaskReport] = []
+    for task in wanted:
+        evaluator = EVALUATORS[task]
+        matching = [d for d in datasets if d.kind in evaluator.kinds
+                    and (not evaluator.synthetic_only or d.meta.get("synthetic"))]
+        if not matching:
+            kinds = "/".join(evaluator.kinds)
+            reports.append(TaskReport(task, None, "skipped", f"no registered {kinds} dataset"
+                                      + (" with synthetic ground truth" if evaluator.synthetic_only else "")))
+            continue
+        for dataset in matching:
+            try:
+                index = load_registered(registry, dataset.name)
+                outcome = evaluator.run(ctx, dataset, index)
+            except Exception as err:  # noqa: BLE001 - a failing task is recorded, the others go on
+                message = f"{type(err).__name__}: {err}"
+                log.error("%s on %s failed:\n%s", task, dataset.name, traceback.format_exc())
+                update_eval_json(target.eval_dir, task, dataset.name, {"error": message})
+                reports.append(TaskReport(task, dataset.name, "failed", message))
+                continue
+            outcome.protocol.update(annotation_hash=index.annotation_key(), dataset_kind=dataset.kind,
+                                    checkpoint=str(target.export_dir), synthetic=bool(dataset.meta.get("synthetic")))
+            outcome.protocol.setdefault("head_run", None)
+            registry.replace_results(target.run.id, task, dataset.name,
+                                     result_rows(target.run.id, target.checkpoint.id, task, dataset.name, outcome))
+            update_eval_json(target.eval_dir, task, dataset.name, {
+                "metrics": outcome.metrics, "protocol": outcome.protocol, "chance": outcome.chance,
+                "n": outcome.n, "split": outcome.split, "details": outcome.details,
+            })
+            reports.append(TaskReport(task, dataset.name, "ok", metrics=outcome.metrics, chance=outcome.chance,
+                                      headline=evaluator.headline))
+    return EvalSummary(target.run.id, str(target.export_dir), reports)

@@ -37,7 +37,8 @@ class DataConfig:
     split: str = "train"
     num_workers: int = 1  # DataLoader worker processes per rank
     noun_prompt: str = "A photo of a {noun}."  # [choice] template of the noun-phrase prompts
-    cache_decoded: bool = True  # keep decoded clips in memory after the first epoch (small datasets)
+    cache_decoded: bool = True  # keep decoded clips on disk after the first read (cheap epochs on small data)
+    jitter: bool = False  # random frame positions within each segment (disables the decoded-clip cache)
 
 
 @dataclass
@@ -125,8 +126,11 @@ def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool 
     """Train run `run_id` on this rank; returns its final status (finished / interrupted / failed)."""
     import deepspeed
     import torch
-    from core.data.pretrain import build_pretrain_loader
 
+    from core.data.caches import clip_cache, noun_cache_dir
+    from core.data.loader import build_pretrain_loader
+    from core.data.registration import load_registered
+    from core.data.tasks.pretrain import PretrainDataset
     from core.losses import PretrainObjective
     from core.model.config import ModelConfig
     from core.model.svilm import SViLM
@@ -159,13 +163,15 @@ def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool 
         torch.manual_seed(rank_seed(cfg.train.seed, dist.rank))
 
         micro, accumulation = cfg.train.batch_layout(dist.world_size)
-        datasets = [registry.require_dataset(name) for name in cfg.data.datasets]
-        loader, sampler = build_pretrain_loader(
-            datasets, load_tokenizer(model_cfg.text), model_cfg=model_cfg, num_nouns=cfg.loss.num_nouns,
-            noun_prompt=cfg.data.noun_prompt, split=cfg.data.split, micro_batch=micro, seed=cfg.train.seed,
-            rank=dist.rank, world_size=dist.world_size, num_workers=cfg.data.num_workers,
-            cache_decoded=cfg.data.cache_decoded, cache_dir=settings.home / "cache",
+        dataset = PretrainDataset(
+            [load_registered(registry, name) for name in cfg.data.datasets], load_tokenizer(model_cfg.text),
+            split=cfg.data.split, num_frames=model_cfg.video.num_frames, size=model_cfg.video.image_size,
+            num_nouns=cfg.loss.num_nouns, template=cfg.data.noun_prompt, max_caption_len=model_cfg.text.caption_len,
+            max_noun_len=model_cfg.text.prompt_len, seed=cfg.train.seed, jitter=cfg.data.jitter,
+            noun_cache=noun_cache_dir(settings), clip_cache=clip_cache(settings) if cfg.data.cache_decoded else None,
         )
+        loader = build_pretrain_loader(dataset, micro, workers=cfg.data.num_workers, seed=cfg.train.seed,
+                                       rank=dist.rank, world_size=dist.world_size)
         ds_config = deepspeed_config(cfg.train, dist.world_size, device_type)
         engine, _, _, scheduler = deepspeed.initialize(
             model=objective, model_parameters=[p for p in objective.parameters() if p.requires_grad],
@@ -174,32 +180,28 @@ def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool 
         safe_load.install(engine)
         checkpoints = CheckpointManager(engine, run_dir / "checkpoints", dist.rank, cfg.train.keep_last)
 
-        step, epoch, batches_done = 0, 0, 0
+        step = 0
         if resume:
             newest = registry.newest_checkpoint(run_id)
             if newest is not None:
                 client = checkpoints.load(Path(newest.path))
-                step, epoch, batches_done = client["step"], client["epoch"], client["batches_done"]
+                step = client["step"]
+                loader.load_state_dict(client["data"])
         if is_main:
             mark_running(registry, run_id, dist.world_size)
         logger = TrainLogger(run_dir, dist.rank, cfg.train.max_steps, step, show_progress and is_main)
         logger.info("run %s: %s from step %d, world size %d, micro batch %d x accumulation %d",
                     run_id, "resumed" if step else "started", step, dist.world_size, micro, accumulation)
 
-        sampler.set_epoch(epoch, skip_batches=batches_done)
-        batches = iter(loader)
+        batches = iter(loader)  # one epoch from the loader's position; the next iter() is the next epoch
         skipped_total = 0
 
         def next_batch() -> dict[str, Any]:
-            nonlocal batches, epoch, batches_done
+            nonlocal batches
             while True:
                 try:
-                    batch = next(batches)
-                    batches_done += 1
-                    return batch
+                    return next(batches)
                 except StopIteration:
-                    epoch, batches_done = epoch + 1, 0
-                    sampler.set_epoch(epoch, skip_batches=0)
                     batches = iter(loader)
 
         stopping = False
@@ -213,7 +215,7 @@ def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool 
                 t_data = time.perf_counter()
                 batch = next_batch()
                 data_wait += time.perf_counter() - t_data
-                skipped_total += int(batch.get("skipped", 0))
+                skipped_total += int(batch["skipped"].sum())
                 out = engine(batch)
                 engine.backward(out["loss"])
                 if micro_step == accumulation - 1 and cfg.train.zero_stage == 0:
@@ -239,7 +241,7 @@ def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool 
                 registry.beat(run_id, step=step, metrics={k: round(v, 6) for k, v in scalars.items()})
             stopping = any_rank(stop.requested, dist.device)
             if step % cfg.train.save_every == 0 or step == cfg.train.max_steps or stopping:
-                _save(checkpoints, registry, run_id, step, epoch, batches_done, cfg, is_main, logger)
+                _save(checkpoints, registry, run_id, step, loader.state_dict(), cfg, is_main, logger)
 
         if skipped_total:
             logger.info("skipped %d missing or unreadable clips", skipped_total)
@@ -275,11 +277,11 @@ def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool 
             logger.close()
 
 
-def _save(checkpoints: Any, registry: Any, run_id: str, step: int, epoch: int, batches_done: int,
+def _save(checkpoints: Any, registry: Any, run_id: str, step: int, data_state: dict[str, Any],
           cfg: PretrainConfig, is_main: bool, logger: Any) -> None:
     """A collective checkpoint; rank 0 registers it once complete and prunes the oldest."""
     t0 = time.perf_counter()
-    saved = checkpoints.save(step, {"step": step, "epoch": epoch, "batches_done": batches_done})
+    saved = checkpoints.save(step, {"step": step, "data": data_state})
     if not is_main or saved is None:
         return
     registry.add_checkpoint(run_id=run_id, tag=saved.tag, step=step, path=str(saved.path), kind="deepspeed",

@@ -65,3 +65,29 @@ def sviml(home: Path):
 
 
 pytest_plugins = ["tests.fixtures.postgres"]
+
+
+@pytest.fixture(scope="session")
+def synth_tiny_root(tmp_path_factory) -> Path:
+    """The tiny synthetic suite, generated once per test session (read-only for tests)."""
+    from core.data.synth import generate_suite
+
+    root = tmp_path_factory.mktemp("synth-tiny")
+    generate_suite(root, size="tiny", seed=0)
+    return root
+
+
+@pytest.fixture
+def synth_home(home: Path, synth_tiny_root: Path, sviml) -> Path:
+    """A fresh home with the tiny synthetic suite registered (through the real CLI)."""
+    out = sviml("data", "add", "synth", "--size", "tiny", "--root", str(synth_tiny_root))
+    assert out.returncode == 0, out.stderr
+    return home
+
+
+@pytest.fixture
+def trained_home(synth_home: Path, sviml) -> Path:
+    """`synth_home` plus one finished tiny pre-training run (real DeepSpeed, one process)."""
+    out = sviml("run", "pretrain", "--recipe", "tiny", "--name", "trained", timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return synth_home

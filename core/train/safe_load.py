@@ -15,6 +15,9 @@ import torch
 
 from core.errors import UserError
 
+# Bound at import: callers may patch `torch.load` itself to route third-party code through here.
+_TORCH_LOAD = torch.load
+
 
 def _allowed_globals() -> list[Any]:
     from deepspeed.runtime.fp16.loss_scaler import LossScaler
@@ -28,7 +31,7 @@ def safe_torch_load(path: str | Path, map_location: Any = None) -> Any:
     """`torch.load` with `weights_only=True` and DeepSpeed's plain-data classes allowed."""
     try:
         with torch.serialization.safe_globals(_allowed_globals()):
-            return torch.load(path, map_location=map_location, weights_only=True)
+            return _TORCH_LOAD(path, map_location=map_location, weights_only=True)
     except Exception as err:  # noqa: BLE001 - torch raises UnpicklingError, RuntimeError, EOFError...
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise UserError(f"refusing to load checkpoint file {path}: not a plain tensor file ({first})") from err

@@ -34,7 +34,7 @@ def test_every_parameter_gets_a_gradient_from_the_full_objective(batch: dict) ->
 
 
 REGIONS_ONLY = {"video.grouping.2.", "video.norm_regions.", "video.proj_regions."}
-GLOBAL_ONLY = {"video.proj.", "log_logit_scale"}
+GLOBAL_ONLY = {"video.proj.", "logit.log_logit_scale"}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,134 @@
+"""Pre-training end to end with real DeepSpeed over gloo: 1 and 2 processes, ZeRO 2 and 3,
+SIGKILL + resume giving the uninterrupted run's weights, and the exported weights."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from core.registry import Registry
+from core.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+def _run(sviml, *args, timeout=900):
+    out = sviml("run", "pretrain", "--recipe", "tiny", *args, timeout=timeout)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out
+
+
+def _only_run(registry: Registry, name: str):
+    runs = [r for r in registry.list_runs() if r.name == name]
+    assert len(runs) == 1
+    return runs[0]
+
+
+def _weights(registry: Registry, run_id: str) -> dict[str, torch.Tensor]:
+    export = registry.list_checkpoints(run_id, kind="export", complete_only=True)
+    assert len(export) == 1
+    return load_file(os.path.join(export[0].path, "model.safetensors"))
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a process and all its descendants (the CLI, torchrun and every rank) at once."""
+    import psutil
+
+    parent = psutil.Process(pid)
+    for process in [*parent.children(recursive=True), parent]:
+        try:
+            process.send_signal(signal.SIGKILL)
+        except psutil.NoSuchProcess:
+            pass
+
+
+def test_one_process_registers_checkpoints_and_exports_loadable_weights(synth_home, sviml):
+    _run(sviml, "--name", "one")
+    registry = Registry.from_settings(Settings())
+    run = _only_run(registry, "one")
+    assert run.status == "finished" and run.step == 6 and run.world_size == 1
+    resumable = registry.list_checkpoints(run.id, kind="deepspeed", complete_only=True)
+    assert [c.step for c in resumable] == [3, 6]  # save_every 3, keep_last 2
+    assert all((os.path.isfile(os.path.join(c.path, "MANIFEST.json"))) for c in resumable)
+    run_dir = run.run_dir
+    assert os.path.isfile(os.path.join(run_dir, "config.yaml")) and os.path.isfile(os.path.join(run_dir, "ds_config.json"))
+    assert os.listdir(os.path.join(run_dir, "tb"))
+
+    # The exported weights load without DeepSpeed and reproduce the trained model's outputs.
+    from core.train.export import load_exported
+
+    export_dir = registry.list_checkpoints(run.id, kind="export")[0].path
+    model_a = load_exported(export_dir)
+    model_b = load_exported(export_dir)
+    frames = torch.randint(0, 255, (2, 4, 3, 32, 32), dtype=torch.uint8)
+    ids = torch.randint(1000, 2000, (2, 7))
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        assert torch.equal(model_a.encode_video(frames).embedding, model_b.encode_video(frames).embedding)
+        assert torch.equal(model_a.encode_text(ids, mask), model_b.encode_text(ids, mask))
+    config = json.loads(open(os.path.join(export_dir, "config.json")).read())
+    assert config["run_id"] == run.id and config["model"]["preset"] == "tiny"
+
+
+@pytest.mark.parametrize("stage", [2, 3])
+def test_two_processes_with_zero(synth_home, sviml, stage):
+    _run(sviml, "--nproc", "2", f"train.zero_stage={stage}", "--name", f"zero{stage}")
+    registry = Registry.from_settings(Settings())
+    run = _only_run(registry, f"zero{stage}")
+    assert run.status == "finished" and run.world_size == 2
+    checkpoints = registry.list_checkpoints(run.id, kind="deepspeed", complete_only=True)
+    assert [c.step for c in checkpoints] == [3, 6]
+    files = os.listdir(checkpoints[-1].path)
+    assert {"rng_rank000.json", "rng_rank001.json", "MANIFEST.json"} <= set(files)
+    assert _weights(registry, run.id)  # consolidated from the shards
+
+
+def test_killed_run_resumes_to_the_uninterrupted_weights(synth_home, sviml, home):
+    common = ["--nproc", "2", "train.max_steps=12", "train.save_every=3", "train.zero_stage=2"]
+    _run(sviml, *common, "--name", "straight")
+    registry = Registry.from_settings(Settings())
+    expected = _weights(registry, _only_run(registry, "straight").id)
+
+    # Start the same run, SIGKILL every process once a checkpoint past the start exists.
+    env = dict(os.environ, SVIML_HOME=str(home))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sviml_cli", "run", "pretrain", "--recipe", "tiny", *common, "--name", "killed"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 600
+    killed = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        runs = [r for r in registry.list_runs() if r.name == "killed"]
+        if runs and registry.newest_checkpoint(runs[0].id) and registry.newest_checkpoint(runs[0].id).step >= 6:
+            killed = runs[0]
+            _kill_tree(proc.pid)
+            break
+        time.sleep(0.2)
+    proc.wait()
+    assert killed is not None, "the run ended before it could be killed"
+    assert registry.get_run(killed.id).status == "running"  # it never got to record an end
+    assert registry.get_run(killed.id).step < 12
+
+    out = sviml("run", "pretrain", "--recipe", "tiny", "--nproc", "2", "--resume", killed.id, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    resumed = registry.get_run(killed.id)
+    assert resumed.status == "finished" and resumed.step == 12
+    got = _weights(registry, killed.id)
+    assert got.keys() == expected.keys()
+    for key in expected:
+        assert torch.equal(got[key], expected[key]), key
+
+
+def test_bad_override_exits_2_before_any_work(synth_home, sviml):
+    for override in ("train.lr=abc", "model.nope=1"):
+        out = sviml("run", "pretrain", "--recipe", "tiny", override)
+        assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert Registry.from_settings(Settings()).list_runs() == []

@@ -120,6 +120,7 @@ def run_case(case: dict[str, Any], batches: list[dict[str, Any]], steps: int, de
             float(losses[-1]["loss"])
     sync()
     step_time = (time.perf_counter() - t0) / steps
+    peak_gib = torch.cuda.max_memory_allocated() / 2**30 if device_type == "cuda" else None  # before the count
     if case.get("profile") and device_type == "cuda":
         from torch.profiler import ProfilerActivity, profile
 
@@ -145,7 +146,7 @@ def run_case(case: dict[str, Any], batches: list[dict[str, Any]], steps: int, de
     first, last = sum(totals[:3]) / 3, sum(totals[-3:]) / 3
     result = {
         **case, "params": count_parameters(model), "step_s": step_time, "clips_per_s": case["batch"] / step_time,
-        "peak_gib": torch.cuda.max_memory_allocated() / 2**30 if device_type == "cuda" else None,
+        "peak_gib": peak_gib,
         "tflop_per_step": flops / 1e12, "tflops": flops / step_time / 1e12,
         "mfu": flops / step_time / peak if peak else None,
         "loss_first": first, "loss_last": last, "losses_fall": last < first,

@@ -124,6 +124,10 @@ class StopRequest:
 
 def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool = True) -> str:
     """Train run `run_id` on this rank; returns its final status (finished / interrupted / failed)."""
+    from core.train.distributed import select_accelerator
+
+    device_type = settings.resolved_device()
+    select_accelerator(device_type)
     import deepspeed
     import torch
 
@@ -148,7 +152,6 @@ def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool 
     run = registry.require_run(run_id)
     cfg = config_from_dict(run.config)
     run_dir = Path(run.run_dir)
-    device_type = settings.resolved_device()
     dist = init_distributed(device_type)
     is_main = dist.is_main
     stop = StopRequest()
@@ -173,25 +176,27 @@ def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool 
         loader = build_pretrain_loader(dataset, micro, workers=cfg.data.num_workers, seed=cfg.train.seed,
                                        rank=dist.rank, world_size=dist.world_size)
         ds_config = deepspeed_config(cfg.train, dist.world_size, device_type)
-        engine, _, _, scheduler = deepspeed.initialize(
+        engine, _, _, _ = deepspeed.initialize(
             model=objective, model_parameters=[p for p in objective.parameters() if p.requires_grad],
             config=ds_config,
         )
         safe_load.install(engine)
         checkpoints = CheckpointManager(engine, run_dir / "checkpoints", dist.rank, cfg.train.keep_last)
 
-        step = 0
+        step, resume_note = 0, ""
         if resume:
             newest = registry.newest_checkpoint(run_id)
             if newest is not None:
+                t_load = time.perf_counter()
                 client = checkpoints.load(Path(newest.path))
                 step = client["step"]
                 loader.load_state_dict(client["data"])
+                resume_note = f" (checkpoint {newest.tag} loaded in {time.perf_counter() - t_load:.2f} s)"
         if is_main:
             mark_running(registry, run_id, dist.world_size)
         logger = TrainLogger(run_dir, dist.rank, cfg.train.max_steps, step, show_progress and is_main)
-        logger.info("run %s: %s from step %d, world size %d, micro batch %d x accumulation %d",
-                    run_id, "resumed" if step else "started", step, dist.world_size, micro, accumulation)
+        logger.info("run %s: %s from step %d%s, world size %d, micro batch %d x accumulation %d",
+                    run_id, "resumed" if step else "started", step, resume_note, dist.world_size, micro, accumulation)
 
         batches = iter(loader)  # one epoch from the loader's position; the next iter() is the next epoch
         skipped_total = 0
@@ -207,7 +212,7 @@ def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool 
         stopping = False
         while step < cfg.train.max_steps and not stopping:
             t_start = time.perf_counter()
-            lr = scheduler.get_last_lr()[0]  # the rate this step uses (the scheduler moves after it)
+            lr = engine.get_lr()[0]  # the rate this step uses (the scheduler moves after it)
             data_wait = 0.0
             sums: dict[str, float] = {}
             grad_norm = None

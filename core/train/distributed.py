@@ -32,16 +32,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def select_accelerator(device_type: str) -> None:
+    """Tell DeepSpeed which accelerator to use before it is imported (it guesses, with a warning)."""
+    os.environ.setdefault("DS_ACCELERATOR", "cpu" if device_type == "cpu" else "cuda")
+
+
 def init_distributed(device_type: str) -> DistInfo:
     """Join (or create) the process group; gloo on CPU, NCCL on CUDA."""
+    select_accelerator(device_type)
     import deepspeed
 
     if "WORLD_SIZE" not in os.environ:  # in process: a group of one
         os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1")
         os.environ.setdefault("MASTER_PORT", str(free_port()))
     os.environ.setdefault("LOCAL_RANK", os.environ.get("RANK", "0"))
-    if device_type == "cpu":
-        os.environ.setdefault("DS_ACCELERATOR", "cpu")
     if not torch.distributed.is_initialized():
         deepspeed.init_distributed(dist_backend="gloo" if device_type == "cpu" else "nccl", verbose=False)
     rank = torch.distributed.get_rank()

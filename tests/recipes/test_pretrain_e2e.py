@@ -132,3 +132,32 @@ def test_bad_override_exits_2_before_any_work(synth_home, sviml):
         out = sviml("run", "pretrain", "--recipe", "tiny", override)
         assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert Registry.from_settings(Settings()).list_runs() == []
+
+
+@pytest.mark.parametrize("nproc", [1, 2])
+def test_ctrl_c_checkpoints_marks_interrupted_and_resumes(synth_home, sviml, home, nproc):
+    env = dict(os.environ, SVIML_HOME=str(home))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sviml_cli", "run", "pretrain", "--recipe", "tiny", "--nproc", str(nproc),
+         "train.max_steps=40", "train.save_every=2", "--name", "ctrl-c"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    registry = Registry.from_settings(Settings())
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and proc.poll() is None:
+        runs = [r for r in registry.list_runs() if r.name == "ctrl-c"]
+        if runs and registry.newest_checkpoint(runs[0].id) is not None:
+            proc.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
+            break
+        time.sleep(0.2)
+    assert proc.wait(timeout=600) == 130, proc.stderr.read()[-2000:]
+    run = _only_run(registry, "ctrl-c")
+    assert run.status == "interrupted" and 0 < run.step < 40
+    newest = registry.newest_checkpoint(run.id)
+    assert newest.step == run.step  # the final checkpoint was written at the stop step
+
+    # `--resume` without an id picks the newest unfinished run of the recipe: this one.
+    out = sviml("run", "pretrain", "--nproc", str(nproc), "--resume", timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    run = registry.get_run(run.id)
+    assert run.status == "finished" and run.step == 40

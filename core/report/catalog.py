@@ -23,9 +23,14 @@ TASKS: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = MappingProxy
     "action_linear": ("action recognition (linear probe)", _ACTION, ("top1",)),
     "action_ft": ("action recognition (fine-tuned)", _ACTION, ("top1",)),
     "tal": ("temporal action localization", _TAL, ("mAP@0.50", "avg_mAP")),
-    "grounding": ("spatial grounding (synthetic)", ("group_object_iou", "noun_region_acc"),
+    "grounding": ("spatial grounding (synthetic)", ("group_object_iou", "noun_region_acc", "group_iou_with_bg"),
                   ("group_object_iou", "noun_region_acc")),
-    "temporal_grouping": ("temporal grouping (synthetic)", ("fg_bg_acc", "cut_f1"), ("fg_bg_acc", "cut_f1")),
+    # fg_bg_soft_centred is a headline: on the synthetic suite the pixels alone separate pasted
+    # scenes (fg_bg_acc ~100 even untrained), and this is the number that follows training.
+    "temporal_grouping": ("temporal grouping (synthetic)",
+                          ("fg_bg_acc", "fg_bg_acc_centred", "fg_bg_soft_centred", "cut_f1", "cut_precision",
+                           "cut_recall"),
+                          ("fg_bg_acc", "fg_bg_soft_centred", "cut_f1")),
 })
 
 # The real benchmarks in the paper's order; a synthetic dataset names the kind it imitates.

@@ -86,6 +86,9 @@ def load_exported(folder: Path, device: str | torch.device = "cpu"):  # -> core.
     if not weights.is_file():
         raise UserError(f"{folder} has no {WEIGHTS}")
     state = load_file(str(weights), device="cpu")
+    # Exports from before the logit scale moved into its own child module (see svilm.py).
+    if "log_logit_scale" in state and "logit.log_logit_scale" not in state:
+        state["logit.log_logit_scale"] = state.pop("log_logit_scale").reshape(1)
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise UserError(f"{weights} does not match its config: missing {missing[:3]}, unexpected {unexpected[:3]}")

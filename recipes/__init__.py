@@ -15,6 +15,10 @@ CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 RECIPES = MappingProxyType(
     {
         "pretrain": ("recipes.pretrain", "Pre-train S-ViLM (contrastive + grounding + temporal grouping)"),
+        "finetune_retrieval": ("recipes.finetune_retrieval", "Fine-tune both towers for text-video retrieval"),
+        "finetune_qa": ("recipes.finetune_qa", "Fine-tune a fusion head and the towers for open-ended video QA"),
+        "finetune_action": ("recipes.finetune_action", "Fine-tune the video tower and a classifier for actions"),
+        "train_localizer": ("recipes.train_localizer", "Train a temporal action localizer on frozen features"),
     }
 )
 

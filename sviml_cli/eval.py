@@ -23,6 +23,10 @@ def evaluate(
     tasks: list[str] = typer.Option(None, "--task", "-t", help="Only these tasks (repeat the option)."),
     views: int = typer.Option(4, "--views", help="Temporal views for multi-view testing."),
     workers: int = typer.Option(1, "--workers", help="Decoding worker processes."),
+    retrain_heads: bool = typer.Option(False, "--retrain-heads",
+                                       help="Train new task heads even where a finished head of this checkpoint exists."),
+    head_steps: int | None = typer.Option(None, "--head-steps", min=1,
+                                          help="Override the head recipes' step count (quick looks, tests)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Evaluate a checkpoint on every registered benchmark; exit 1 if any task failed."""
@@ -32,7 +36,8 @@ def evaluate(
     from core.eval.runner import evaluate_all
 
     app_state = state(ctx)
-    options = EvalOptions(views=views, workers=workers, show_progress=not as_json)
+    options = EvalOptions(views=views, workers=workers, reuse_heads=not retrain_heads, head_steps=head_steps,
+                          show_progress=not as_json)
     summary = evaluate_all(app_state.settings, app_state.registry, run, checkpoint, tasks or None, options)
     if as_json:
         print_json({"run_id": summary.run_id, "checkpoint": summary.checkpoint, "tasks": [
@@ -50,8 +55,10 @@ def _print_summary(summary) -> None:  # noqa: ANN001 (core.eval.runner.EvalSumma
             rows.append((report.task, report.dataset or "", report.status, report.message, ""))
             continue
         for metric in report.headline:
-            value, chance = report.metrics.get(metric), report.chance.get(metric)
-            rows.append((report.task, report.dataset, metric, f"{value:.2f}" if value is not None else "",
+            if metric not in report.metrics:  # e.g. fg/bg metrics on a cut-detection dataset
+                continue
+            value, chance = report.metrics[metric], report.chance.get(metric)
+            rows.append((report.task, report.dataset, metric, f"{value:.2f}",
                          f"{chance:.2f}" if chance is not None else ""))
     print_table(f"evaluation of run {summary.run_id}", ["task", "dataset", "metric", "value", "chance"], rows,
                 empty="Nothing evaluated.")

@@ -51,6 +51,8 @@ def create(
     cfg = module.load_config(path, overrides)
     module.check_ready(cfg, registry)
     tree = module.config_to_dict(cfg)
+    if parent_id is None and hasattr(module, "parent_run"):  # a task head: its pre-training run
+        parent_id = module.parent_run(cfg)
     ds_config = module.deepspeed_json(cfg, world_size, settings.resolved_device())
     return create_run(
         registry, settings, recipe=recipe, config_name=path.stem, config=tree, name=name, world_size=world_size,

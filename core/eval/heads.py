@@ -1,0 +1,130 @@
+"""Task heads inside `sviml eval`: find a finished head run of the evaluated checkpoint, or train one.
+
+A head run belongs to the checkpoint it was trained from: its recipe, its `parent_id` (the
+evaluated run), its `tags.dataset` and its `init.checkpoint` (the export folder) must all match.
+With `options.reuse_heads` the newest such finished run is reused; otherwise (or when there is
+none) a new one is created and trained in this process (one process, the head config named like
+the pre-trained model's preset: tiny -> tiny, small -> small, base/base32 -> base), with
+`options.head_steps` overriding its step count. Either way the evaluator then scores the head
+run's exported weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from core.eval.context import EvalContext
+
+log = logging.getLogger("sviml.eval")
+
+# Pre-trained model preset -> the head config trained on it.
+HEAD_CONFIGS = {"tiny": "tiny", "small": "small", "base": "base", "base32": "base"}
+
+
+def head_config_name(ctx: EvalContext) -> str:
+    """The head config matching the evaluated model's preset (small when the preset is unknown)."""
+    from core.train.export import read_export_config
+
+    preset = read_export_config(ctx.target.export_dir).get("model", {}).get("preset")
+    return HEAD_CONFIGS.get(preset, "small")
+
+
+def head_export(registry: Any, run: Any) -> Path:
+    exports = registry.list_checkpoints(run.id, kind="export", complete_only=True)
+    if not exports:
+        raise RuntimeError(f"head run {run.id} has no exported weights")
+    return Path(exports[-1].path)
+
+
+def find_head_run(registry: Any, recipe: str, parent_id: str, export_dir: Path, dataset: str,
+                  max_steps: int | None = None) -> Any | None:
+    """The newest finished `recipe` run trained from `export_dir` of run `parent_id` on `dataset`."""
+    wanted = Path(export_dir).resolve()
+    for run in registry.list_runs(recipe=recipe, status="finished"):
+        init = (run.config or {}).get("init", {})
+        if run.parent_id != parent_id or (run.tags or {}).get("dataset") != dataset:
+            continue
+        if not init.get("checkpoint") or Path(init["checkpoint"]).resolve() != wanted:
+            continue
+        if max_steps is not None and run.config.get("train", {}).get("max_steps") != max_steps:
+            continue
+        if registry.list_checkpoints(run.id, kind="export", complete_only=True):
+            return run
+    return None
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to file descriptor 1 to stderr meanwhile.
+
+    DeepSpeed prints to stdout (its logger's handler holds the original stream, and op builds print
+    from C++), which would corrupt `sviml eval --json`; a training run's chatter belongs on stderr.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def train_head(ctx: EvalContext, recipe: str, dataset: str) -> Any:
+    """Create a head run of the evaluated checkpoint on `dataset` and train it here (one process)."""
+    from core.train import launch
+    from recipes import config_path
+
+    module = launch.recipe_module(recipe)
+    config = head_config_name(ctx)
+    overrides: dict[str, Any] = {"init.run": ctx.target.run.id, "init.checkpoint": str(ctx.target.export_dir),
+                                 "data.dataset": dataset}
+    steps = ctx.options.head_steps
+    if steps is not None:
+        base = module.load_config(config_path(recipe, config), overrides)
+        overrides.update({"train.max_steps": steps, "train.warmup_steps": min(base.train.warmup_steps, steps // 2),
+                          "train.save_every": steps})
+    run = launch.create(ctx.registry, ctx.settings, recipe, config, overrides, world_size=1,
+                        name=f"{recipe}-{dataset}-{ctx.target.run.id[-6:]}", parent_id=ctx.target.run.id)
+    log.info("training head run %s (%s/%s) on %s", run.id, recipe, config, dataset)
+    with stdout_to_stderr():
+        status = module.train(run.id, ctx.settings, resume=False, show_progress=ctx.options.show_progress)
+    final = ctx.registry.require_run(run.id)
+    if status != "finished" or final.status != "finished":
+        raise RuntimeError(f"head run {run.id} ({recipe}) ended {final.status}" + (f": {final.error}" if final.error else ""))
+    return final
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (DataLoader workers), user + system."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def head_run_for(ctx: EvalContext, recipe: str, dataset: str) -> tuple[Any, dict[str, float]]:
+    """A finished head run of the evaluated checkpoint on `dataset` (reused or freshly trained), and
+    how long training it took here ({} when reused)."""
+    if ctx.options.reuse_heads:
+        run = find_head_run(ctx.registry, recipe, ctx.target.run.id, ctx.target.export_dir, dataset,
+                            ctx.options.head_steps)
+        if run is not None:
+            log.info("reusing head run %s (%s) on %s", run.id, recipe, dataset)
+            return run, {}
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    run = train_head(ctx, recipe, dataset)
+    return run, {"head_train_wall_s": round(time.perf_counter() - wall, 1),
+                 "head_train_cpu_s": round(cpu_seconds() - cpu, 1)}
+
+
+def head_protocol(run: Any) -> dict[str, Any]:
+    """What every head result's protocol says about the head run."""
+    return {"head_run": run.id, "head_config": run.config_name, "head_steps": run.step}

@@ -1,0 +1,120 @@
+"""Temporal action localization (ActivityNet v1.3 validation and its synthetic twin): mAP of a trained head.
+
+Shape letters: N validation videos, T snippets, C feature width.
+
+The `train_localizer` head run (reused or trained by `core.eval.heads`) scores the frozen tower's
+snippet features of each validation video (cached like the training split's); its detections are
+written in ActivityNet's submission format to `<run dir>/eval/tal_<dataset>_predictions.json`
+and scored against the dataset's own annotation file with `core.metrics.tal_map` (mAP at tIoU
+0.50:0.05:0.95 and their average). Missing videos get no detections (their actions count as
+missed; `coverage` says how many). `details.pr` holds precision-recall curves pooled over classes
+(see `core.eval.tal_curves`), `chance` the mAP of random detections.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from core.eval.context import EvalContext
+from core.eval.heads import head_export, head_protocol, head_run_for
+from core.eval.outcome import EvalOutcome
+
+RECIPE = "train_localizer"
+SPLIT, SUBSET = "val", "validation"
+
+
+def snippet_features(ctx: EvalContext, run: Any, index: Any, split: str) -> dict[str, np.ndarray]:
+    """The frozen tower's snippet features of `split`, as the head run's recipe extracted them (cached)."""
+    from core.eval.features import cache_path, cached, weights_fingerprint
+    from core.heads.snippets import SnippetFeatureConfig, extract, feature_key
+    from core.model.config import from_dict
+    from core.train.export import load_exported
+
+    init = Path(run.config["init"]["checkpoint"])
+    model = ctx.model if init.resolve() == Path(ctx.target.export_dir).resolve() else load_exported(init, ctx.device)
+    cfg = from_dict(SnippetFeatureConfig, run.config["features"])
+    snippets = int(run.config["head"]["snippets"])
+    vcfg = model.cfg.video
+    key = feature_key(weights_fingerprint(init), index, split, cfg, snippets, vcfg.num_frames, vcfg.image_size)
+
+    def compute() -> dict[str, np.ndarray]:
+        with ctx.progress(f"tal {index.kind} {split}: videos", len(index.split(split))) as advance:
+            return extract(model, index, split, cfg, snippets, ctx.device, advance)
+
+    return cached(cache_path(ctx.feature_cache, **key), compute)
+
+
+@torch.inference_mode()
+def detect(module: Any, arrays: dict[str, np.ndarray], samples: list[Any], device: torch.device) -> dict[str, Any]:
+    """{video_id: (segments [n, 2] s, scores [n], labels [n])} for every readable video."""
+    from core.heads.localization import point_layout
+    from core.heads.localization_decode import decode_video
+
+    head = module.head
+    points = point_layout(head.cfg)
+    detections = {}
+    for i, sample in enumerate(samples):
+        if not arrays["valid"][i]:
+            continue
+        logits, distances = head(torch.from_numpy(arrays["features"][i][None]).to(device))  # [1, P, K], [1, P, 2]
+        detections[sample.video_id] = decode_video(logits[0].cpu(), distances[0].cpu(), points,
+                                                   float(arrays["duration"][i]), head.cfg)
+    return detections
+
+
+def write_json(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)
+    return path
+
+
+def evaluate_tal(ctx: EvalContext, dataset: Any, index: Any) -> EvalOutcome:
+    from core.eval.tal_curves import chance_map, pooled_pr
+    from core.heads.export import load_task_model
+    from core.heads.localization_decode import submission
+    from core.metrics.activitynet import parse_ground_truth, parse_predictions
+    from core.metrics.tal import DEFAULT_THRESHOLDS, tal_map
+    from core.train.steps import torch_threads
+
+    run, timing = head_run_for(ctx, RECIPE, dataset.name)
+    t_eval = time.perf_counter()
+    module, config = load_task_model(head_export(ctx.registry, run), ctx.device)
+    samples = index.split(SPLIT)
+    arrays = snippet_features(ctx, run, index, SPLIT)
+    with torch_threads(1):  # per-video forward passes of a small head: one thread beats a pool's barriers
+        detections = detect(module, arrays, samples, ctx.device)
+    predicted = submission(detections, config["classes"])
+    path = write_json(ctx.target.eval_dir / f"tal_{dataset.name}_predictions.json", predicted)
+
+    ground_truth = json.loads(Path(index.annotation_files[0]).read_text())
+    scores = tal_map(ground_truth, predicted, SUBSET)
+    metrics = {f"mAP@{k}": v for k, v in scores["mAP"].items()}
+    metrics["avg_mAP"] = scores["average_mAP"]
+    gt = parse_ground_truth(ground_truth, SUBSET)
+    pr = pooled_pr(gt, parse_predictions(predicted, gt), DEFAULT_THRESHOLDS)
+    durations = {s.video_id: float(arrays["duration"][i]) for i, s in enumerate(samples) if arrays["duration"][i] > 0}
+    counts = {vid: len(entries) for vid, entries in predicted["results"].items()}
+    chance = chance_map(ground_truth, SUBSET, durations, counts, config["classes"])
+    head_cfg, features = config["head"], run.config["features"]
+    return EvalOutcome(
+        split=SPLIT, metrics=metrics, n=len(samples),
+        protocol={"frames": features.get("window") or ctx.model.cfg.video.num_frames, "views": 1,
+                  "size": ctx.model.cfg.video.image_size,
+                  "head": f"ActionFormer-style anchor-free head ({head_cfg['levels']} levels), {head_cfg['nms']}-NMS",
+                  **head_protocol(run), "snippets": head_cfg["snippets"], "window_stride": features["stride"],
+                  "fps": features["fps"], "coverage": float(arrays["valid"].mean()) if len(samples) else 0.0,
+                  "detections": sum(counts.values())},
+        chance=chance,
+        details={"pr": pr, "pr_pooling": "pooled over classes", "predictions": str(path),
+                 "per_class": {name: v["average_AP"] for name, v in scores["per_class"].items()},
+                 "timing": {**timing, "eval_wall_s": round(time.perf_counter() - t_eval, 1)}},
+    )

@@ -1,0 +1,82 @@
+"""A head run's exported weights: safetensors + config.json, like pre-training's, rebuilt without DeepSpeed.
+
+`config.json` holds `task` (qa, action, tal, retrieval), `model` (the towers' resolved config),
+`head` (the head's config), what the output layer means (`answers` for QA, `classes` for action
+and localization), `init_checkpoint` (the pre-trained weights it started from), `run_id`,
+`parent_id`, `dataset`, `step` and `recipe`.
+
+Weight names: QA and action models are `model.*` (the towers, a complete S-ViLM) and `head.*`;
+the retrieval export is a plain S-ViLM (no prefix: `core.train.export.load_exported` reads it);
+the localizer's is `head.*` alone, since its towers stay frozen and are named by `init_checkpoint`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file
+from torch import nn
+
+from core.errors import UserError
+from core.model.config import from_dict
+
+
+def read_head_export(folder: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """(config, weights) of an exported head run."""
+    from core.train.export import WEIGHTS, read_export_config
+
+    folder = Path(folder)
+    config = read_export_config(folder)
+    if not (folder / WEIGHTS).is_file():
+        raise UserError(f"{folder} has no {WEIGHTS}")
+    return config, load_file(str(folder / WEIGHTS), device="cpu")
+
+
+def towers_from_config(config: dict[str, Any]) -> nn.Module:
+    """An S-ViLM built from an export's `model` section (weights loaded by the caller)."""
+    from core.model.config import ModelConfig
+    from core.model.svilm import SViLM
+
+    model_cfg = {k: v for k, v in config["model"].items() if k != "preset"}
+    return SViLM(ModelConfig.from_dict(model_cfg))
+
+
+def build_task_model(config: dict[str, Any]) -> nn.Module:
+    """The task module an export's config describes, with freshly initialised weights."""
+    task = config.get("task")
+    if task == "qa":
+        from core.heads.qa import QAFusionHead, QAHeadConfig, QAModel
+
+        towers = towers_from_config(config)
+        head = QAFusionHead(from_dict(QAHeadConfig, config["head"]), towers.video.cfg.width, towers.text.width,
+                            len(config["answers"]))
+        return QAModel(towers, head)
+    if task == "action":
+        from core.heads.action import ActionClassifier, ActionHeadConfig, ActionModel
+
+        towers = towers_from_config(config)
+        vcfg = towers.video.cfg
+        head = ActionClassifier(from_dict(ActionHeadConfig, config["head"]), vcfg.width,
+                                vcfg.num_frames // vcfg.tubelet, len(config["classes"]))
+        return ActionModel(towers, head)
+    if task == "tal":
+        from core.heads.localization import Localizer, LocalizerConfig
+        from core.heads.localization_loss import LocalizerObjective
+
+        return LocalizerObjective(Localizer(from_dict(LocalizerConfig, config["head"]), int(config["in_width"]),
+                                            len(config["classes"])))
+    if task == "retrieval":
+        return towers_from_config(config)
+    raise UserError(f"unknown head export task {task!r}")
+
+
+def load_task_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+    """(the exported task module in eval mode, its config)."""
+    config, state = read_head_export(folder)
+    module = build_task_model(config)
+    missing, unexpected = module.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise UserError(f"{folder} does not match its config: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    return module.to(device).eval(), config

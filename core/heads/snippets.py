@@ -1,0 +1,155 @@
+"""Snippet features for localization: a frozen video tower over sliding windows, rescaled to T snippets.
+
+Shape letters: N videos, Wn windows of a video, F frames per window, S crop size, C video width,
+T snippets (100), P pyramid points, K classes, G actions of a video.
+
+Each window of F frames (sampled at `fps`, every `stride` frames) is encoded by the frozen video
+tower. Its feature is the clip features averaged over time, placed at the window's centre time;
+or, with `per_position`, each of its Nt clip features (one per tubelet) placed at its tubelet's
+centre time, which gives non-overlapping windows (stride = F) a tubelet's time resolution at a
+fraction of the cost of densely overlapping windows (features falling at the same time are
+averaged). The features are then rescaled by linear interpolation to T snippets evenly covering
+the annotated duration (snippet i centred at (i + 0.5) * duration / T), the fixed-length input of
+the localization head. Features are cached on disk keyed like `core.eval.features` (weights, annotation
+hash, split, protocol).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from core.data.index import DatasetIndex, Sample
+from core.heads.localization import LocalizerConfig, point_layout
+from core.heads.localization_loss import assign_targets
+
+
+@dataclass
+class SnippetFeatureConfig:
+    """How the frozen tower sees an untrimmed video."""
+
+    window: int | None = None  # F frames per window (None: the model's frame count)
+    stride: int = 8  # frames between window starts
+    fps: float = 4.0  # frames are sampled at this rate
+    per_position: bool = True  # one feature per tubelet of each window (else one per window)
+    batch_size: int = 32  # windows per forward pass
+
+    def validate(self) -> None:
+        from core.errors import UserError
+
+        if self.window is not None and self.window < 1:
+            raise UserError("features.window must be >= 1 or null")
+        if self.stride < 1 or self.fps <= 0 or self.batch_size < 1:
+            raise UserError("features.stride and features.batch_size must be >= 1, features.fps > 0")
+
+
+def rescale(features: np.ndarray, centres: np.ndarray, duration: float, snippets: int) -> np.ndarray:
+    """Features [n, C] at times [n] (any order) -> [T, C] by linear interpolation (clamped at the ends)."""
+    centres, slot = np.unique(np.round(centres, 6), return_inverse=True)  # sorted distinct times
+    summed = np.zeros((len(centres), features.shape[1]), dtype=np.float64)
+    np.add.at(summed, slot, features)
+    features = summed / np.bincount(slot, minlength=len(centres))[:, None]  # same time: averaged
+    tau = (np.arange(snippets) + 0.5) * duration / snippets  # [T] snippet centres, seconds
+    position = np.interp(tau, centres, np.arange(len(centres), dtype=np.float64))  # [T] fractional window
+    lo = np.floor(position).astype(np.int64)
+    hi = np.minimum(lo + 1, len(centres) - 1)
+    weight = (position - lo)[:, None]  # [T, 1]
+    return (features[lo] * (1 - weight) + features[hi] * weight).astype(np.float32)  # [T, C]
+
+
+@torch.inference_mode()
+def extract(model: Any, index: DatasetIndex, split: str, cfg: SnippetFeatureConfig, snippets: int,
+            device: torch.device, progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+    """Per video of `split`: `features` [N, T, C], `valid` [N], `duration` [N], `windows` [N]."""
+    from core.data.tasks.localization import LocalizationDataset
+
+    vcfg = model.cfg.video
+    window = cfg.window or vcfg.num_frames
+    data = LocalizationDataset(index, split=split, window=window, stride=cfg.stride, fps=cfg.fps, size=vcfg.image_size)
+    N, C = len(data), vcfg.width
+    features = np.zeros((N, snippets, C), dtype=np.float32)
+    valid = np.zeros(N, dtype=bool)
+    duration = np.zeros(N, dtype=np.float64)
+    windows = np.zeros(N, dtype=np.int64)
+    for i in range(N):
+        item = data[i]
+        duration[i] = item["duration"]
+        if item["valid"] and item["frames"].shape[0] > 0 and item["duration"] > 0:
+            frames = item["frames"]  # [Wn, F, 3, S, S]
+            clips = torch.cat([model.encode_video(frames[j:j + cfg.batch_size].to(device), with_regions=False).clip
+                               for j in range(0, frames.shape[0], cfg.batch_size)]).float().cpu().numpy()  # [Wn, Nt, C]
+            starts = item["starts"].numpy().astype(np.float64)  # [Wn] seconds
+            if cfg.per_position:
+                Nt = clips.shape[1]
+                span = window / Nt  # frames per temporal position (a tubelet)
+                offsets = (np.arange(Nt) * span + (span - 1) / 2) / cfg.fps  # [Nt] centre of each tubelet
+                times = (starts[:, None] + offsets[None, :]).reshape(-1)  # [Wn*Nt]
+                features[i] = rescale(clips.reshape(-1, C), times, item["duration"], snippets)
+            else:
+                centres = starts + (window - 1) / (2 * cfg.fps)  # [Wn]
+                features[i] = rescale(clips.mean(1), centres, item["duration"], snippets)
+            valid[i] = True
+            windows[i] = frames.shape[0]
+        if progress is not None:
+            progress(1)
+    return {"features": features, "valid": valid, "duration": duration, "windows": windows}
+
+
+def feature_key(weights: str, index: DatasetIndex, split: str, cfg: SnippetFeatureConfig, snippets: int,
+                frames: int, size: int) -> dict[str, Any]:
+    """The cache key of a split's snippet features (see `core.eval.features.cache_path`)."""
+    return dict(weights=weights, annotations=index.annotation_key(), split=split, frames=frames, size=size,
+                window=cfg.window or frames, stride=cfg.stride, fps=cfg.fps, per_position=cfg.per_position,
+                snippets=snippets, what="tal_snippets")
+
+
+class SnippetDataset(Dataset):
+    """Training items: one video's snippet features and its actions in snippet units (valid videos only)."""
+
+    def __init__(self, samples: list[Sample], arrays: dict[str, np.ndarray], cfg: LocalizerConfig, num_classes: int):
+        self.cfg = cfg
+        self.num_classes = num_classes
+        snippets = cfg.snippets
+        keep = np.flatnonzero(arrays["valid"] & (arrays["duration"] > 0))
+        self.features = torch.from_numpy(arrays["features"][keep])  # [N', T, C]
+        self.segments, self.labels = [], []
+        for i in keep:
+            sample, scale = samples[i], snippets / arrays["duration"][i]
+            seg = torch.tensor([[s.start * scale, s.end * scale] for s in sample.segments],
+                               dtype=torch.float32).view(-1, 2).clamp(0, snippets)  # [G, 2]
+            self.segments.append(seg)
+            self.labels.append(torch.tensor([s.label for s in sample.segments], dtype=torch.long))  # [G]
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def collate(self) -> SnippetCollate:
+        return SnippetCollate(self.cfg, self.num_classes)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {"features": self.features[i], "segments": self.segments[i], "labels": self.labels[i], "index": i}
+
+
+class SnippetCollate:
+    """Items -> features [B, T, C] and the head's targets: cls [B, P, K], reg [B, P, 2], positive [B, P]."""
+
+    def __init__(self, cfg: LocalizerConfig, num_classes: int):
+        self.cfg = cfg
+        self.num_classes = num_classes
+        self.points = point_layout(cfg)
+
+    def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        targets = [assign_targets(self.points, it["segments"], it["labels"], self.num_classes, self.cfg.center_sample)
+                   for it in items]
+        return {
+            "features": torch.stack([it["features"] for it in items]),  # [B, T, C]
+            "cls_target": torch.stack([t[0] for t in targets]),  # [B, P, K]
+            "reg_target": torch.stack([t[1] for t in targets]),  # [B, P, 2]
+            "positive": torch.stack([t[2] for t in targets]),  # [B, P]
+            "index": torch.tensor([it["index"] for it in items], dtype=torch.long),  # [B]
+        }

@@ -132,3 +132,7 @@ def train_localizer(
     """Train a temporal action localizer on frozen sliding-window features (ActivityNet v1.3)."""
     _head_command(ctx, "train_localizer", "tal", recipe, args, nproc, hostfile, resume, name)
 
+
+from sviml_cli.ablation import ablation  # noqa: E402 (kept beside the other `sviml run` commands)
+
+app.command("ablation")(ablation)

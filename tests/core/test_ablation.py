@@ -1,0 +1,46 @@
+"""Ablation studies: study files, the plan, and resuming a study by its runs' tags."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.ablation import find_run, load_study, overrides_for, study_names, validate_study
+from core.errors import UserError
+
+
+def test_every_study_file_loads_and_validates():
+    assert {"small", "tiny"} <= set(study_names())
+    for name in study_names():
+        study = load_study(name)
+        validate_study(study)
+        assert len(study.plan()) == len(study.seeds) * len(study.variants)
+
+
+def test_small_study_is_the_papers_table_6():
+    study = load_study("small")
+    assert set(study.variants) == {"contrastive", "+ground", "+temporal", "full"}
+    assert len(study.seeds) >= 3
+    weights = {v: overrides_for(study, v, 0) for v in study.variants}
+    assert weights["contrastive"]["loss.w_ground"] == 0 and weights["contrastive"]["loss.w_temporal"] == 0
+    assert "loss.w_ground" not in weights["full"] and weights["full"]["train.seed"] == 0
+
+
+def test_bad_study_files_are_user_errors(tmp_path):
+    with pytest.raises(UserError, match="no ablation study"):
+        load_study("nope")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("study: x\nvariants: {a: {loss.nope: 1}}\n")
+    with pytest.raises(UserError, match="nope"):
+        validate_study(load_study(str(bad)))
+    bad.write_text("study: x\nvariants: {}\n")
+    with pytest.raises(UserError, match="variants"):
+        load_study(str(bad))
+
+
+def test_runs_are_found_by_their_tags(registry):
+    study = load_study("tiny")
+    registry.create_run(recipe="pretrain", config_name="tiny", tags={"ablation": "tiny", "variant": "full", "seed": 0})
+    registry.create_run(recipe="pretrain", config_name="tiny", tags={"ablation": "other", "variant": "full", "seed": 0})
+    found = find_run(registry, study, "full", 0)
+    assert found is not None and found.tags["ablation"] == "tiny"
+    assert find_run(registry, study, "contrastive", 0) is None

@@ -23,10 +23,14 @@ $(STAMP): pyproject.toml requirements.lock requirements-dev.lock
 	$(PIP) install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# The main job end to end on the embedded default (synthetic suite, SQLite, CPU).
+# The main job end to end on the embedded default (synthetic suite, SQLite, CPU):
+# data -> pre-training -> every benchmark -> report (terminal table, HTML page and plots).
 demo: $(STAMP)
-	$(SVIML) --help
-	$(SVIML) data ls
+	$(SVIML) data add synth --size small
+	$(SVIML) run pretrain --recipe small --name demo-small
+	$(SVIML) eval --all
+	$(SVIML) report
+	$(SVIML) report --format html
 
 # Lint and every test (slow end-to-end ones included; `make test-fast` skips them).
 test: $(STAMP) lint

@@ -28,6 +28,7 @@ from pathlib import Path
 STEP = re.compile(r"step (\d+) .*?clips_per_s=([\d.e+-]+) step_time_s=([\d.e+-]+)")
 SAVE = re.compile(r"checkpoint \S+ \(([\d.]+) MB\) in ([\d.]+) s")
 LOAD = re.compile(r"loaded in ([\d.]+) s")
+RUN_LINE = re.compile(r"^run (\S+) \(", re.MULTILINE)
 
 
 def environment(home: Path) -> dict[str, str]:
@@ -46,21 +47,21 @@ def run_case(home: Path, nproc: int, stage: int, steps: int) -> dict[str, float 
     command = [sys.executable, "-m", "sviml_cli", "run", "pretrain", "--recipe", "small", "--nproc", str(nproc),
                "--name", name, f"train.zero_stage={stage}", f"train.max_steps={2 * steps}",
                f"train.save_every={steps}", "train.log_every=1", "train.warmup_steps=5"]
-    proc = subprocess.Popen(command, env=environment(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+    stderr_path = home / f"{name}.stderr"
+    with open(stderr_path, "w") as stderr:
+        proc = subprocess.Popen(command, env=environment(home), stdout=subprocess.DEVNULL, stderr=stderr)
     log_path = None
     while proc.poll() is None:  # interrupt once the checkpoint at `steps` is written
         time.sleep(0.5)
-        runs = [p for p in (home / "runs").glob("*") if (p / "config.yaml").is_file()
-                and name in (p / "config.yaml").read_text(errors="ignore")] if (home / "runs").is_dir() else []
-        if runs and (runs[0] / "logs" / "train.log").is_file():
-            log_path = runs[0] / "logs" / "train.log"
+        started = RUN_LINE.search(stderr_path.read_text(errors="ignore"))
+        if started and (home / "runs" / started.group(1) / "logs" / "train.log").is_file():
+            log_path = home / "runs" / started.group(1) / "logs" / "train.log"
             if SAVE.search(log_path.read_text()):
-                proc.send_signal(signal.SIGINT)
+                proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
                 break
     proc.wait()
     if log_path is None:
-        return {"error": (proc.stderr.read() if proc.stderr else "")[-200:]}
+        return {"error": stderr_path.read_text(errors="ignore").strip()[-200:]}
     run_id = log_path.parents[1].name
     resumed = sviml(home, "run", "pretrain", "--nproc", str(nproc), "--resume", run_id)
     if resumed.returncode:

@@ -27,17 +27,24 @@ def evaluate(
                                        help="Train new task heads even where a finished head of this checkpoint exists."),
     head_steps: int | None = typer.Option(None, "--head-steps", min=1,
                                           help="Override the head recipes' step count (quick looks, tests)."),
+    probe_features: str = typer.Option(
+        "auto", "--probe-features",
+        help="Linear-probe features: pooled (time-averaged, the paper's), ordered (in time order) or auto "
+             "(ordered on synthetic datasets, whose classes are motions; pooled on real ones)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Evaluate a checkpoint on every registered benchmark; exit 1 if any task failed."""
     if ctx.invoked_subcommand is not None:
         return
-    from core.eval.context import EvalOptions
+    from core.errors import UserError
+    from core.eval.context import PROBE_FEATURES, EvalOptions
     from core.eval.runner import evaluate_all
 
     app_state = state(ctx)
+    if probe_features not in PROBE_FEATURES:
+        raise UserError(f"--probe-features must be one of {', '.join(PROBE_FEATURES)}, not {probe_features!r}")
     options = EvalOptions(views=views, workers=workers, reuse_heads=not retrain_heads, head_steps=head_steps,
-                          show_progress=not as_json)
+                          probe_features=probe_features, show_progress=not as_json)
     summary = evaluate_all(app_state.settings, app_state.registry, run, checkpoint, tasks or None, options)
     if as_json:
         print_json({"run_id": summary.run_id, "checkpoint": summary.checkpoint, "tasks": [

@@ -10,6 +10,8 @@ from typing import Any
 
 from core.eval.target import EvalTarget
 
+PROBE_FEATURES = ("auto", "pooled", "ordered")  # EvalOptions.probe_features
+
 
 @dataclass
 class EvalOptions:
@@ -20,6 +22,10 @@ class EvalOptions:
     workers: int = 1  # DataLoader workers for decoding
     batch_size: int = 16
     probe_max_iter: int = 500  # L-BFGS iterations of the linear probe
+    # Linear-probe features: "pooled" (clip features averaged over time, the paper's protocol),
+    # "ordered" (the clip features in time order, concatenated) or "auto" (ordered on synthetic
+    # datasets, whose classes are motions that time-averaging cannot tell apart; pooled on real ones).
+    probe_features: str = "auto"
     reuse_heads: bool = True  # task heads: reuse a finished head run of this checkpoint when one exists
     head_steps: int | None = None  # task heads: override the head recipe's step count (tests, quick looks)
     show_progress: bool = True

@@ -49,8 +49,9 @@ def cached(path: Path, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str
 
 @torch.inference_mode()
 def encode_videos(model: Any, loader: Any, device: torch.device, count: int,
-                  progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
-    """Per video: `embedding` [N, V, D] (u) and `pooled` [N, V, C] (mean clip features), `valid` [N].
+                  progress: Callable[[int], None] | None = None, ordered: bool = False) -> dict[str, np.ndarray]:
+    """Per video: `embedding` [N, V, D] (u) and `pooled` [N, V, C] (mean clip features), `valid` [N];
+    with `ordered`, also `ordered` [N, V, Nt * C]: the clip features in time order, concatenated.
 
     Batches hold `frames` [B, T, 3, S, S] or [B, V, T, 3, S, S] (views), `index` [B], `valid` [B].
     """
@@ -67,14 +68,21 @@ def encode_videos(model: Any, loader: Any, device: torch.device, count: int,
         if embedding is None:
             embedding = np.zeros((count, V, emb.shape[-1]), dtype=np.float32)
             pooled = np.zeros((count, V, pool.shape[-1]), dtype=np.float32)
+            if ordered:
+                in_order = np.zeros((count, V, out.clip.shape[1] * out.clip.shape[2]), dtype=np.float32)
         index = batch["index"].numpy()
         embedding[index], pooled[index] = emb, pool
+        if ordered:
+            in_order[index] = out.clip.float().flatten(1).view(B, V, -1).cpu().numpy()  # [B, V, Nt * C]
         valid[index] = batch["valid"].numpy()
         if progress is not None:
             progress(B)
     if embedding is None:
         raise ValueError("no videos to encode")
-    return {"embedding": embedding, "pooled": pooled, "valid": valid}
+    arrays = {"embedding": embedding, "pooled": pooled, "valid": valid}
+    if ordered:
+        arrays["ordered"] = in_order
+    return arrays
 
 
 @torch.inference_mode()

@@ -73,6 +73,10 @@ class PretrainObjective(nn.Module):
         CPU they share one only while padding the prompts to the captions' length adds at most
         `JOINT_SLACK` more tokens: prompts ("A photo of a red circle.", ~9 tokens) are usually
         half as long as captions, and padding them would add ~50% to the text tower's work.
+        With several ranks the choice must not depend on a rank's own batch: under ZeRO-3 every
+        text-tower call gathers its parameters collectively, so ranks making one call and two
+        calls wait on each other forever (a 2-process ZeRO-3 `small` run hung at step 8). There
+        every rank makes two calls on CPU.
         """
         if not (captions or nouns):
             return None, None
@@ -91,7 +95,8 @@ class PretrainObjective(nn.Module):
         parts = [(ids[:, :n].to(device), mask[:, :n].to(device)) for (ids, mask), n in zip(parts, lengths, strict=True)]
         rows = [ids.shape[0] for ids, _ in parts]
         tokens_two_calls = sum(r * n for r, n in zip(rows, lengths, strict=True))
-        joint = device.type == "cuda" or sum(rows) * max(lengths) <= JOINT_SLACK * tokens_two_calls
+        joint = device.type == "cuda" or (
+            self.world_size == 1 and sum(rows) * max(lengths) <= JOINT_SLACK * tokens_two_calls)
         pooling = self.cfg.text_pooling
         if joint:
             length = max(lengths)

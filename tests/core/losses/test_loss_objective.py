@@ -108,3 +108,29 @@ def test_one_or_two_text_calls_give_the_same_losses(batch: dict, monkeypatch: py
         out = PretrainObjective(model, LossConfig(), generator=torch.Generator().manual_seed(0))(batch)
         results.append(torch.stack([out["loss_contrast"], out["loss_ground"], out["loss_temporal"]]))
     torch.testing.assert_close(results[0], results[1], rtol=1e-5, atol=1e-6)
+
+
+def test_with_several_ranks_every_batch_makes_the_same_text_calls(batch: dict) -> None:
+    """ZeRO-3 gathers the text tower's parameters per call: ranks must agree on the number of calls
+    whatever their own batch's lengths (one joint call vs two hung a 2-process run)."""
+    torch.manual_seed(0)
+    model = create_model("tiny").eval()
+    calls: list[int] = []
+    encode = model.encode_text
+
+    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(args[0].shape[0])
+        return encode(*args, **kwargs)
+
+    model.encode_text = counting
+    short = dict(batch, caption_mask=batch["caption_mask"].clone())
+    short["caption_mask"][:, 6:] = 0  # captions as short as the prompts: one joint call would be cheapest
+    counts = {}
+    for world_size in (1, 2):
+        objective = PretrainObjective(model, LossConfig(), world_size=world_size)
+        for name, b in (("long", batch), ("short", short)):
+            calls.clear()
+            objective._encode_text(b, True, True, torch.device("cpu"))
+            counts[world_size, name] = len(calls)
+    assert counts[1, "short"] == 1  # one process: the cheaper joint call
+    assert counts[2, "long"] == counts[2, "short"] == 2

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from core.errors import UserError
+from core.report.catalog import TASKS
 from core.report.footnotes import describe_protocol, protocol_key
 from core.report.paper import PAPER_ABLATION, TABLE6_COLUMNS, TABLE6_NOTE, PaperAblationRow
 from core.report.table import SYNTHETIC_NOTE, build_groups, flag_best, number_footnotes, result_column
@@ -74,7 +75,10 @@ def _row_key(terms: Terms) -> str:
 
 
 def _wanted(column: Column) -> bool:
-    return column.task in STRUCTURE_TASKS or (column.task, column.kind, column.metric) in TABLE6_COLUMNS
+    """Table 6's columns, plus the structure metrics' headlines (all of them make the table unreadable)."""
+    if column.task in STRUCTURE_TASKS:
+        return column.metric in TASKS[column.task][2]
+    return (column.task, column.kind, column.metric) in TABLE6_COLUMNS
 
 
 def _mean_std(values: list[float]) -> tuple[float, float | None]:

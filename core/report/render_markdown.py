@@ -38,7 +38,7 @@ def _value(row: Row, key: str) -> str:
 
 
 def _identity(table: ReportTable, row: Row, with_fields: bool) -> list[str]:
-    cells = [source_label(row), _escape(row.label)]
+    cells = [source_label(row), _escape(row.label)] if table.show_source else [_escape(row.label)]
     if with_fields:
         cells += [_escape(row.fields.get(name, "")) for name in table.row_fields]
         cells += [_escape(row.config.get(key, "")) for key in table.config_keys]

@@ -28,7 +28,7 @@ run)
   export PYTHONPATH="/tmp/site:$PWD" PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   python3 bench/gpu.py --data .gpu/data/synth-pretrain --tokenizer .gpu/tokenizer \
-    --out "${OUT:-.}/gpu-bench.json" --steps "${STEPS:-20}" ${QUICK:+--quick}
+    --out "${OUT:-.}/gpu-bench.json" --steps "${STEPS:-20}" ${QUICK:+--quick} ${TUNE:+--tune} ${TUNE2:+--tune2}
   ;;
 *)
   echo "usage: bench/gpu.sh prepare|run" >&2

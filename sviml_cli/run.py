@@ -77,61 +77,35 @@ def _head_command(ctx: typer.Context, recipe: str, task: str, config: str, args:
 CONFIG_HELP = "Config of the {recipe} recipe (tiny, small, base) or a YAML path."
 
 
-@app.command("finetune-retrieval", context_settings={"allow_interspersed_args": True})
-def finetune_retrieval(
-    ctx: typer.Context,
-    args: list[str] = typer.Argument(None, help=ARGS_HELP, show_default=False),
-    recipe: str = typer.Option("small", "--recipe", "-r", help=CONFIG_HELP.format(recipe="finetune_retrieval")),
-    nproc: int = typer.Option(1, "--nproc", help="Processes (GPUs, or CPU ranks over gloo) on this machine."),
-    hostfile: Path | None = typer.Option(None, "--hostfile", help="DeepSpeed hostfile for several nodes."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the newest unfinished run (or the id given)."),
-    name: str | None = typer.Option(None, "--name", help="A name for the run."),
-) -> None:
-    """Fine-tune both towers contrastively for text-video retrieval (MSR-VTT 9k train)."""
-    _head_command(ctx, "finetune_retrieval", "retrieval_ft", recipe, args, nproc, hostfile, resume, name)
+def _head_command(name: str, recipe: str, task: str, doc: str) -> None:
+    """Register `sviml run NAME`: the same options as `pretrain`, for one task-head recipe."""
+
+    def command(
+        ctx: typer.Context,
+        args: list[str] = typer.Argument(None, help=ARGS_HELP, show_default=False),
+        config: str = typer.Option("small", "--recipe", "-r", help=CONFIG_HELP.format(recipe=recipe)),
+        nproc: int = typer.Option(1, "--nproc", help="Processes (GPUs, or CPU ranks over gloo) on this machine."),
+        hostfile: Path | None = typer.Option(None, "--hostfile", help="DeepSpeed hostfile for several nodes."),
+        resume: bool = typer.Option(False, "--resume", help="Continue the newest unfinished run (or the id given)."),
+        run_name: str | None = typer.Option(None, "--name", help="A name for the run."),
+    ) -> None:
+        code = start_recipe(ctx, recipe, config, args or [], nproc, hostfile, resume, run_name)
+        if code == 0:
+            typer.echo(HEAD_HINT.format(task=task), err=True)
+        raise typer.Exit(code)
+
+    command.__doc__ = doc
+    app.command(name, context_settings={"allow_interspersed_args": True})(command)
 
 
-@app.command("finetune-qa", context_settings={"allow_interspersed_args": True})
-def finetune_qa(
-    ctx: typer.Context,
-    args: list[str] = typer.Argument(None, help=ARGS_HELP, show_default=False),
-    recipe: str = typer.Option("small", "--recipe", "-r", help=CONFIG_HELP.format(recipe="finetune_qa")),
-    nproc: int = typer.Option(1, "--nproc", help="Processes (GPUs, or CPU ranks over gloo) on this machine."),
-    hostfile: Path | None = typer.Option(None, "--hostfile", help="DeepSpeed hostfile for several nodes."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the newest unfinished run (or the id given)."),
-    name: str | None = typer.Option(None, "--name", help="A name for the run."),
-) -> None:
-    """Fine-tune a fusion head and the towers for open-ended video QA (MSRVTT-QA, MSVD-QA)."""
-    _head_command(ctx, "finetune_qa", "qa", recipe, args, nproc, hostfile, resume, name)
-
-
-@app.command("finetune-action", context_settings={"allow_interspersed_args": True})
-def finetune_action(
-    ctx: typer.Context,
-    args: list[str] = typer.Argument(None, help=ARGS_HELP, show_default=False),
-    recipe: str = typer.Option("small", "--recipe", "-r", help=CONFIG_HELP.format(recipe="finetune_action")),
-    nproc: int = typer.Option(1, "--nproc", help="Processes (GPUs, or CPU ranks over gloo) on this machine."),
-    hostfile: Path | None = typer.Option(None, "--hostfile", help="DeepSpeed hostfile for several nodes."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the newest unfinished run (or the id given)."),
-    name: str | None = typer.Option(None, "--name", help="A name for the run."),
-) -> None:
-    """Fine-tune the video tower and a linear classifier for action recognition (UCF101, HMDB51)."""
-    _head_command(ctx, "finetune_action", "action_ft", recipe, args, nproc, hostfile, resume, name)
-
-
-@app.command("train-localizer", context_settings={"allow_interspersed_args": True})
-def train_localizer(
-    ctx: typer.Context,
-    args: list[str] = typer.Argument(None, help=ARGS_HELP, show_default=False),
-    recipe: str = typer.Option("small", "--recipe", "-r", help=CONFIG_HELP.format(recipe="train_localizer")),
-    nproc: int = typer.Option(1, "--nproc", help="Processes (GPUs, or CPU ranks over gloo) on this machine."),
-    hostfile: Path | None = typer.Option(None, "--hostfile", help="DeepSpeed hostfile for several nodes."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the newest unfinished run (or the id given)."),
-    name: str | None = typer.Option(None, "--name", help="A name for the run."),
-) -> None:
-    """Train a temporal action localizer on frozen sliding-window features (ActivityNet v1.3)."""
-    _head_command(ctx, "train_localizer", "tal", recipe, args, nproc, hostfile, resume, name)
-
+_head_command("finetune-retrieval", "finetune_retrieval", "retrieval_ft",
+              "Fine-tune both towers contrastively for text-video retrieval (MSR-VTT 9k train).")
+_head_command("finetune-qa", "finetune_qa", "qa",
+              "Fine-tune a fusion head and the towers for open-ended video QA (MSRVTT-QA, MSVD-QA).")
+_head_command("finetune-action", "finetune_action", "action_ft",
+              "Fine-tune the video tower and a linear classifier for action recognition (UCF101, HMDB51).")
+_head_command("train-localizer", "train_localizer", "tal",
+              "Train a temporal action localizer on frozen sliding-window features (ActivityNet v1.3).")
 
 from sviml_cli.ablation import ablation  # noqa: E402 (kept beside the other `sviml run` commands)
 

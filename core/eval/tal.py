@@ -39,7 +39,8 @@ def snippet_features(ctx: EvalContext, run: Any, index: Any, split: str) -> dict
 
     init = Path(run.config["init"]["checkpoint"])
     model = ctx.model if init.resolve() == Path(ctx.target.export_dir).resolve() else load_exported(init, ctx.device)
-    cfg = from_dict(SnippetFeatureConfig, run.config["features"])
+    # Head runs from before `descriptor` existed were trained on spatial means: keep feeding them those.
+    cfg = from_dict(SnippetFeatureConfig, {"descriptor": "mean", **run.config["features"]})
     snippets = int(run.config["head"]["snippets"])
     vcfg = model.cfg.video
     key = feature_key(weights_fingerprint(init), index, split, cfg, snippets, vcfg.num_frames, vcfg.image_size)
@@ -111,6 +112,7 @@ def evaluate_tal(ctx: EvalContext, dataset: Any, index: Any) -> EvalOutcome:
                   "size": ctx.model.cfg.video.image_size,
                   "head": f"ActionFormer-style anchor-free head ({head_cfg['levels']} levels), {head_cfg['nms']}-NMS",
                   **head_protocol(run), "snippets": head_cfg["snippets"], "window_stride": features["stride"],
+                  "descriptor": features.get("descriptor", "mean"),
                   "fps": features["fps"], "coverage": float(arrays["valid"].mean()) if len(samples) else 0.0,
                   "detections": sum(counts.values())},
         chance=chance,

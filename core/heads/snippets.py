@@ -1,11 +1,23 @@
 """Snippet features for localization: a frozen video tower over sliding windows, rescaled to T snippets.
 
 Shape letters: N videos, Wn windows of a video, F frames per window, S crop size, C video width,
-T snippets (100), P pyramid points, K classes, G actions of a video.
+Nt temporal and Ns spatial token positions of a window, D descriptor width (C or 2C), T snippets
+(100), P pyramid points, K classes, G actions of a video.
 
 Each window of F frames (sampled at `fps`, every `stride` frames) is encoded by the frozen video
-tower. Its feature is the clip features averaged over time, placed at the window's centre time;
-or, with `per_position`, each of its Nt clip features (one per tubelet) placed at its tubelet's
+tower into tokens Z [Nt, Ns, C]. The `descriptor` of each temporal position:
+- `mean`: the tokens averaged over space, z_t = mean_s Z[t, s] (the clip feature; width C);
+- `motion` (the default): [z_t ; mean_s |Z[t, s] - Z[t-1, s]|] (width 2C), appearance plus how much
+  each place changed since the previous tubelet of the window (the first position repeats the
+  second's change). Why: an action is something moving, and a spatial mean is nearly blind to it:
+  an object sliding or spinning keeps about the same mean token. On the synthetic suite's
+  localization videos (one object, a slow background drift, actions that move/spin/grow it) a
+  per-snippet probe on `mean` features could not even tell action from background, and the small
+  demo model's validation mAP@0.5 went from 1.3 (`mean`) to 22.6 (`motion`), same head and steps.
+  This is the appearance + motion pairing of the two-stream (RGB + optical flow) features that
+  ActivityNet localizers are usually trained on, computed from the one frozen tower.
+A window's feature is its descriptors averaged over time, placed at the window's centre time;
+or, with `per_position`, each of its Nt descriptors (one per tubelet) placed at its tubelet's
 centre time, which gives non-overlapping windows (stride = F) a tubelet's time resolution at a
 fraction of the cost of densely overlapping windows (features falling at the same time are
 averaged). The features are then rescaled by linear interpolation to T snippets evenly covering
@@ -37,6 +49,7 @@ class SnippetFeatureConfig:
     stride: int = 8  # frames between window starts
     fps: float = 4.0  # frames are sampled at this rate
     per_position: bool = True  # one feature per tubelet of each window (else one per window)
+    descriptor: str = "motion"  # mean | motion (see the module docstring)
     batch_size: int = 32  # windows per forward pass
 
     def validate(self) -> None:
@@ -46,6 +59,28 @@ class SnippetFeatureConfig:
             raise UserError("features.window must be >= 1 or null")
         if self.stride < 1 or self.fps <= 0 or self.batch_size < 1:
             raise UserError("features.stride and features.batch_size must be >= 1, features.fps > 0")
+        if self.descriptor not in DESCRIPTORS:
+            raise UserError(f"features.descriptor must be one of {', '.join(DESCRIPTORS)}, got {self.descriptor!r}")
+
+
+DESCRIPTORS = ("mean", "motion")
+
+
+def descriptor_width(descriptor: str, width: int) -> int:
+    """D: the feature width a descriptor gives for a tower of width C."""
+    return 2 * width if descriptor == "motion" else width
+
+
+def describe(tokens: torch.Tensor, descriptor: str) -> torch.Tensor:
+    """tokens Z [Wn, Nt, Ns, C] -> one descriptor per temporal position [Wn, Nt, D]."""
+    appearance = tokens.mean(2)  # [Wn, Nt, C]
+    if descriptor == "mean":
+        return appearance
+    if tokens.shape[1] < 2:  # a single temporal position: nothing to compare with
+        return torch.cat([appearance, torch.zeros_like(appearance)], -1)
+    change = (tokens[:, 1:] - tokens[:, :-1]).abs().mean(2)  # [Wn, Nt-1, C]
+    change = torch.cat([change[:, :1], change], 1)  # [Wn, Nt, C]: the first position takes the second's
+    return torch.cat([appearance, change], -1)  # [Wn, Nt, 2C]
 
 
 def rescale(features: np.ndarray, centres: np.ndarray, duration: float, snippets: int) -> np.ndarray:
@@ -71,7 +106,7 @@ def extract(model: Any, index: DatasetIndex, split: str, cfg: SnippetFeatureConf
     vcfg = model.cfg.video
     window = cfg.window or vcfg.num_frames
     data = LocalizationDataset(index, split=split, window=window, stride=cfg.stride, fps=cfg.fps, size=vcfg.image_size)
-    N, C = len(data), vcfg.width
+    N, C = len(data), descriptor_width(cfg.descriptor, vcfg.width)
     features = np.zeros((N, snippets, C), dtype=np.float32)
     valid = np.zeros(N, dtype=bool)
     duration = np.zeros(N, dtype=np.float64)
@@ -81,18 +116,19 @@ def extract(model: Any, index: DatasetIndex, split: str, cfg: SnippetFeatureConf
         duration[i] = item["duration"]
         if item["valid"] and item["frames"].shape[0] > 0 and item["duration"] > 0:
             frames = item["frames"]  # [Wn, F, 3, S, S]
-            clips = torch.cat([model.encode_video(frames[j:j + cfg.batch_size].to(device), with_regions=False).clip
-                               for j in range(0, frames.shape[0], cfg.batch_size)]).float().cpu().numpy()  # [Wn, Nt, C]
+            described = torch.cat([describe(model.encode_video(frames[j:j + cfg.batch_size].to(device),
+                                                               with_regions=False).tokens.float(), cfg.descriptor).cpu()
+                                   for j in range(0, frames.shape[0], cfg.batch_size)]).numpy()  # [Wn, Nt, D]
             starts = item["starts"].numpy().astype(np.float64)  # [Wn] seconds
             if cfg.per_position:
-                Nt = clips.shape[1]
+                Nt = described.shape[1]
                 span = window / Nt  # frames per temporal position (a tubelet)
                 offsets = (np.arange(Nt) * span + (span - 1) / 2) / cfg.fps  # [Nt] centre of each tubelet
                 times = (starts[:, None] + offsets[None, :]).reshape(-1)  # [Wn*Nt]
-                features[i] = rescale(clips.reshape(-1, C), times, item["duration"], snippets)
+                features[i] = rescale(described.reshape(-1, C), times, item["duration"], snippets)
             else:
                 centres = starts + (window - 1) / (2 * cfg.fps)  # [Wn]
-                features[i] = rescale(clips.mean(1), centres, item["duration"], snippets)
+                features[i] = rescale(described.mean(1), centres, item["duration"], snippets)
             valid[i] = True
             windows[i] = frames.shape[0]
         if progress is not None:
@@ -105,7 +141,7 @@ def feature_key(weights: str, index: DatasetIndex, split: str, cfg: SnippetFeatu
     """The cache key of a split's snippet features (see `core.eval.features.cache_path`)."""
     return dict(weights=weights, annotations=index.annotation_key(), split=split, frames=frames, size=size,
                 window=cfg.window or frames, stride=cfg.stride, fps=cfg.fps, per_position=cfg.per_position,
-                snippets=snippets, what="tal_snippets")
+                descriptor=cfg.descriptor, snippets=snippets, what="tal_snippets")
 
 
 class SnippetDataset(Dataset):

@@ -76,7 +76,11 @@ def test_recipes_from_the_cli_register_head_runs_that_eval_reuses(trained_home, 
     acc = by_metric[("qa", "synth-msvd-qa", "acc")]
     assert 0 <= acc["value"] <= 100 and acc["protocol"]["chance"] is not None
     assert acc["protocol"]["dataset_kind"] == "msvd-qa" and acc["protocol"]["head"]
-    assert by_metric[("tal", "synth-anet", "avg_mAP")]["protocol"]["head_run"] == trained[("tal", "synth-anet")]
+    tal_protocol = by_metric[("tal", "synth-anet", "avg_mAP")]["protocol"]
+    assert tal_protocol["head_run"] == trained[("tal", "synth-anet")] and tal_protocol["descriptor"] == "motion"
+    localizer = registry.get_run(trained[("tal", "synth-anet")])
+    head_export = json.loads((Path(localizer.run_dir) / "export" / "config.json").read_text())
+    assert head_export["in_width"] == 2 * parent.config["model"]["video"]["width"]  # appearance ; change
 
     eval_dir = Path(parent.run_dir) / "eval"
     predictions = eval_dir / "tal_synth-anet_predictions.json"

@@ -13,7 +13,7 @@ import torch
 from core.heads.localization import Localizer, LocalizerConfig, point_layout
 from core.heads.localization_decode import decode_video, submission, suppress
 from core.heads.localization_loss import LocalizerObjective, assign_targets, diou_loss_1d, localization_loss
-from core.heads.snippets import SnippetCollate, rescale
+from core.heads.snippets import SnippetCollate, SnippetFeatureConfig, describe, descriptor_width, rescale
 
 
 def test_point_layout_levels_strides_and_ranges() -> None:
@@ -137,3 +137,38 @@ def test_rescale_averages_features_at_the_same_time_in_any_order() -> None:
     features = np.array([[2.0], [0.0], [4.0], [6.0]])
     out = rescale(features, times, duration=6.0, snippets=3)  # snippet centres 1, 3, 5
     np.testing.assert_allclose(out[:, 0], [0.0, 3.0, 6.0], atol=1e-6)
+
+
+def test_motion_descriptor_by_hand() -> None:
+    # One window, 3 temporal positions, 2 places, 1 channel: values chosen so every mean is exact.
+    tokens = torch.tensor([[[[0.0], [2.0]], [[1.0], [2.0]], [[1.0], [-2.0]]]])  # [Wn=1, Nt=3, Ns=2, C=1]
+    mean = describe(tokens, "mean")  # [1, 3, 1]
+    assert mean[0, :, 0].tolist() == [1.0, 1.5, -0.5]
+    motion = describe(tokens, "motion")  # [1, 3, 2]: [spatial mean ; mean |change since t-1|]
+    assert motion.shape == (1, 3, descriptor_width("motion", 1))
+    assert motion[0, :, 0].tolist() == [1.0, 1.5, -0.5]
+    assert motion[0, :, 1].tolist() == [0.5, 0.5, 2.0]  # |1-0|,|2-2| -> 0.5; |0|,|-4| -> 2; t=0 repeats t=1
+
+
+def test_motion_descriptor_sees_a_moving_pattern_that_the_mean_does_not() -> None:
+    # A bright spot moving across 4 places: the spatial mean is constant, the change is not.
+    tokens = torch.zeros(1, 4, 4, 3)  # [Wn, Nt, Ns, C]
+    for t in range(4):
+        tokens[0, t, t] = 1.0
+    still = tokens[:, :1].expand(1, 4, 4, 3)
+    assert torch.equal(describe(tokens, "mean"), describe(still, "mean"))
+    moving, static = describe(tokens, "motion"), describe(still, "motion")
+    assert torch.equal(static[..., 3:], torch.zeros(1, 4, 3))
+    assert (moving[..., 3:] > 0).all()
+
+
+def test_single_position_motion_descriptor_has_zero_change() -> None:
+    out = describe(torch.ones(2, 1, 5, 4), "motion")  # [Wn=2, Nt=1, Ns=5, C=4]
+    assert out.shape == (2, 1, 8) and torch.equal(out[..., 4:], torch.zeros(2, 1, 4))
+
+
+def test_unknown_descriptor_is_refused() -> None:
+    from core.errors import UserError
+
+    with pytest.raises(UserError, match="features.descriptor"):
+        SnippetFeatureConfig(descriptor="flow").validate()

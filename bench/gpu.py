@@ -106,14 +106,14 @@ def run_case(case: dict[str, Any], batches: list[dict[str, Any]], steps: int, de
     from core.model import count_parameters, create_model
     from core.train.config import TrainConfig, deepspeed_config
     from core.train.distributed import init_distributed
+    from core.train.steps import compile_towers
 
     dist = init_distributed(device_type)
     torch.manual_seed(0)
     overrides = {"video.num_frames": case["frames"], "video.grad_checkpointing": case["ckpt"]}
     model = create_model(preset, **overrides)
     if case.get("compile") == "towers":
-        model.video.compile()  # whole towers: grouping blocks, embeddings and pooling fused too
-        model.text.bert.compile()  # `encode` is not `forward`: compile the BERT it calls
+        compile_towers(model)  # what `train.compile: true` does in the recipe
     elif case.get("compile"):
         compile_blocks(model)
     objective = PretrainObjective(model, LossConfig())

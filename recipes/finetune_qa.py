@@ -73,7 +73,7 @@ def config_from_dict(tree: dict[str, Any]) -> FinetuneQAConfig:
     validate_init(cfg.init)
     cfg.vocab.validate()
     cfg.head.validate()
-    cfg.train.validate()
+    cfg.train.validate(can_compile=False)
     if cfg.tune.tower_lr_scale < 0:
         raise UserError("tune.tower_lr_scale must be >= 0")
     if cfg.data.num_workers < 0 or not 0 <= cfg.data.flip <= 1 or not 0 < cfg.data.crop_min <= 1:

@@ -60,7 +60,7 @@ def config_from_dict(tree: dict[str, Any]) -> FinetuneRetrievalConfig:
         raise UserError(f"unknown config section(s): {', '.join(unknown)}; sections: {', '.join(SECTIONS)}")
     cfg = from_dict(FinetuneRetrievalConfig, dict(tree))
     validate_init(cfg.init)
-    cfg.train.validate()
+    cfg.train.validate(can_compile=False)
     if cfg.data.num_workers < 0 or not 0 <= cfg.data.flip <= 1 or not 0 < cfg.data.crop_min <= 1:
         raise UserError("data.num_workers must be >= 0, data.flip within [0, 1] and data.crop_min within (0, 1]")
     return cfg

@@ -147,6 +147,7 @@ def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool 
     from core.train.logger import TrainLogger
     from core.train.rng import rank_seed, seed_everything
     from core.train.run_record import mark_ended, mark_running
+    from core.train.steps import compile_towers
 
     registry = Registry.from_settings(settings)
     run = registry.require_run(run_id)
@@ -162,6 +163,8 @@ def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool 
         seed_everything(cfg.train.seed)
         model_cfg = ModelConfig.from_dict({k: v for k, v in cfg.model.items() if k != "preset"})
         model = SViLM(model_cfg)
+        if cfg.train.compile:
+            compile_towers(model)
         objective = PretrainObjective(model, cfg.loss, rank=dist.rank, world_size=dist.world_size)
         torch.manual_seed(rank_seed(cfg.train.seed, dist.rank))
 

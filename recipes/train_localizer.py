@@ -63,7 +63,7 @@ def config_from_dict(tree: dict[str, Any]) -> TrainLocalizerConfig:
     validate_init(cfg.init)
     cfg.features.validate()
     cfg.head.validate()
-    cfg.train.validate()
+    cfg.train.validate(can_compile=False)
     return cfg
 
 

@@ -33,8 +33,10 @@ class TrainConfig:
     keep_last: int = 2  # newest K resumable checkpoints kept on disk
     log_every: int = 10  # TensorBoard scalars and the registry heartbeat every N steps
     seed: int = 0
+    compile: bool = False  # torch.compile the towers (pre-training; on an H200 base went 24.8% -> 29.1% MFU)
 
-    def validate(self) -> None:
+    def validate(self, can_compile: bool = True) -> None:
+        """`can_compile`: whether the recipe honours `compile` (a recipe that does not refuses it)."""
         if self.batch_size < 1:
             raise UserError("train.batch_size must be >= 1")
         if self.micro_batch_size is not None and self.micro_batch_size < 1:
@@ -55,6 +57,8 @@ class TrainConfig:
             raise UserError("train.save_every, train.log_every and train.keep_last must be >= 1")
         if self.grad_clip < 0:
             raise UserError("train.grad_clip must be >= 0")
+        if self.compile and not can_compile:
+            raise UserError("train.compile is a pre-training switch; this recipe does not compile its model")
 
     def batch_layout(self, world_size: int) -> tuple[int, int]:
         """(micro batch per process, gradient accumulation steps) for `world_size` processes."""

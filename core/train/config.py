@@ -59,6 +59,10 @@ class TrainConfig:
             raise UserError("train.grad_clip must be >= 0")
         if self.compile and not can_compile:
             raise UserError("train.compile is a pre-training switch; this recipe does not compile its model")
+        if self.compile and self.zero_stage == 3:
+            # ZeRO-3 leaves each parameter an empty placeholder outside its module's gather hooks,
+            # and the compiler traces those placeholders (a shape error on the first step).
+            raise UserError("train.compile does not work with train.zero_stage=3; use ZeRO 0-2 or drop compile")
 
     def batch_layout(self, world_size: int) -> tuple[int, int]:
         """(micro batch per process, gradient accumulation steps) for `world_size` processes."""

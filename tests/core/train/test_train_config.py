@@ -51,3 +51,12 @@ def test_deepspeed_json_sets_each_value_once():
 def test_invalid_values_are_user_errors(field):
     with pytest.raises(UserError):
         TrainConfig(**field).validate()
+
+
+def test_compile_is_refused_where_it_cannot_work():
+    TrainConfig(compile=True, zero_stage=2).validate()
+    with pytest.raises(UserError, match="pre-training switch"):
+        TrainConfig(compile=True).validate(can_compile=False)
+    TrainConfig(compile=False).validate(can_compile=False)
+    with pytest.raises(UserError, match="zero_stage=3"):
+        TrainConfig(compile=True, zero_stage=3).validate()

@@ -28,6 +28,7 @@ from core.eval.outcome import EvalOutcome
 
 RECIPE = "train_localizer"
 SPLIT, SUBSET = "val", "validation"
+SNIPPET_WORDS = {"mean": "spatial-mean", "motion": "appearance + change"}  # how footnotes name a descriptor
 
 
 def snippet_features(ctx: EvalContext, run: Any, index: Any, split: str) -> dict[str, np.ndarray]:
@@ -110,7 +111,8 @@ def evaluate_tal(ctx: EvalContext, dataset: Any, index: Any) -> EvalOutcome:
         split=SPLIT, metrics=metrics, n=len(samples),
         protocol={"frames": features.get("window") or ctx.model.cfg.video.num_frames, "views": 1,
                   "size": ctx.model.cfg.video.image_size,
-                  "head": f"ActionFormer-style anchor-free head ({head_cfg['levels']} levels), {head_cfg['nms']}-NMS",
+                  "head": f"ActionFormer-style anchor-free head ({head_cfg['levels']} levels) on "
+                          f"{SNIPPET_WORDS[features.get('descriptor', 'mean')]} snippet features, {head_cfg['nms']}-NMS",
                   **head_protocol(run), "snippets": head_cfg["snippets"], "window_stride": features["stride"],
                   "descriptor": features.get("descriptor", "mean"),
                   "fps": features["fps"], "coverage": float(arrays["valid"].mean()) if len(samples) else 0.0,

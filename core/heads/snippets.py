@@ -12,8 +12,8 @@ tower into tokens Z [Nt, Ns, C]. The `descriptor` of each temporal position:
   second's change). Why: an action is something moving, and a spatial mean is nearly blind to it:
   an object sliding or spinning keeps about the same mean token. On the synthetic suite's
   localization videos (one object, a slow background drift, actions that move/spin/grow it) a
-  per-snippet probe on `mean` features could not even tell action from background, and the small
-  demo model's validation mAP@0.5 went from 1.3 (`mean`) to 22.6 (`motion`), same head and steps.
+  per-snippet probe on `mean` features could not even tell action from background, and the `small`
+  demo's TAL went from mAP@0.5 3.1 (`mean`) to 21.3 (`motion`), same checkpoint, head and steps.
   This is the appearance + motion pairing of the two-stream (RGB + optical flow) features that
   ActivityNet localizers are usually trained on, computed from the one frozen tower.
 A window's feature is its descriptors averaged over time, placed at the window's centre time;

@@ -31,17 +31,24 @@ SPLIT, SUBSET = "val", "validation"
 SNIPPET_WORDS = {"mean": "spatial-mean", "motion": "appearance + change"}  # how footnotes name a descriptor
 
 
+def feature_config(run: Any) -> Any:
+    """The `SnippetFeatureConfig` a head run was trained with."""
+    from core.heads.snippets import SnippetFeatureConfig
+    from core.model.config import from_dict
+
+    # Head runs from before `descriptor` existed were trained on spatial means: keep feeding them those.
+    return from_dict(SnippetFeatureConfig, {"descriptor": "mean", **run.config["features"]})
+
+
 def snippet_features(ctx: EvalContext, run: Any, index: Any, split: str) -> dict[str, np.ndarray]:
     """The frozen tower's snippet features of `split`, as the head run's recipe extracted them (cached)."""
     from core.eval.features import cache_path, cached, weights_fingerprint
-    from core.heads.snippets import SnippetFeatureConfig, extract, feature_key
-    from core.model.config import from_dict
+    from core.heads.snippets import extract, feature_key
     from core.train.export import load_exported
 
     init = Path(run.config["init"]["checkpoint"])
     model = ctx.model if init.resolve() == Path(ctx.target.export_dir).resolve() else load_exported(init, ctx.device)
-    # Head runs from before `descriptor` existed were trained on spatial means: keep feeding them those.
-    cfg = from_dict(SnippetFeatureConfig, {"descriptor": "mean", **run.config["features"]})
+    cfg = feature_config(run)
     snippets = int(run.config["head"]["snippets"])
     vcfg = model.cfg.video
     key = feature_key(weights_fingerprint(init), index, split, cfg, snippets, vcfg.num_frames, vcfg.image_size)
@@ -106,16 +113,15 @@ def evaluate_tal(ctx: EvalContext, dataset: Any, index: Any) -> EvalOutcome:
     durations = {s.video_id: float(arrays["duration"][i]) for i, s in enumerate(samples) if arrays["duration"][i] > 0}
     counts = {vid: len(entries) for vid, entries in predicted["results"].items()}
     chance = chance_map(ground_truth, SUBSET, durations, counts, config["classes"])
-    head_cfg, features = config["head"], run.config["features"]
+    head_cfg, features = config["head"], feature_config(run)
     return EvalOutcome(
         split=SPLIT, metrics=metrics, n=len(samples),
-        protocol={"frames": features.get("window") or ctx.model.cfg.video.num_frames, "views": 1,
+        protocol={"frames": features.window or ctx.model.cfg.video.num_frames, "views": 1,
                   "size": ctx.model.cfg.video.image_size,
                   "head": f"ActionFormer-style anchor-free head ({head_cfg['levels']} levels) on "
-                          f"{SNIPPET_WORDS[features.get('descriptor', 'mean')]} snippet features, {head_cfg['nms']}-NMS",
-                  **head_protocol(run), "snippets": head_cfg["snippets"], "window_stride": features["stride"],
-                  "descriptor": features.get("descriptor", "mean"),
-                  "fps": features["fps"], "coverage": float(arrays["valid"].mean()) if len(samples) else 0.0,
+                          f"{SNIPPET_WORDS[features.descriptor]} snippet features, {head_cfg['nms']}-NMS",
+                  **head_protocol(run), "snippets": head_cfg["snippets"], "window_stride": features.stride,
+                  "descriptor": features.descriptor, "fps": features.fps, "coverage": float(arrays["valid"].mean()) if len(samples) else 0.0,
                   "detections": sum(counts.values())},
         chance=chance,
         details={"pr": pr, "pr_pooling": "pooled over classes", "predictions": str(path),

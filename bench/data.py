@@ -19,19 +19,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import shutil
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from bench.common import machine_line, print_table  # noqa: E402
 from core.data.clip_cache import ClipCache  # noqa: E402
 from core.data.formats import read_index  # noqa: E402
 from core.data.loader import build_pretrain_loader  # noqa: E402
@@ -92,7 +90,7 @@ def raw_decode_rate(paths_windows: list[tuple[str, float | None, float | None]])
 def loader_rate(dataset: PretrainDataset, workers: int, epochs: int = 2, skip: int = 0) -> tuple[float, float]:
     """(clips/s, CPU ms per clip) of the best of `epochs` full epochs after `skip` unmeasured ones
     (worker start-up included)."""
-    loader = build_pretrain_loader(dataset, BATCH, workers=workers, seed=0)
+    loader = build_pretrain_loader(dataset, BATCH, workers=workers, seed=0, collate_fn=dataset.collate())
     best = (0.0, 0.0)
     for epoch in range(skip + epochs):
         cpu = cpu_seconds()
@@ -150,13 +148,10 @@ def measure(args: argparse.Namespace, work: Path) -> None:
             rows.append((f"pre-training loader, {workers} workers, clip cache warm",
                          *loader_rate(dataset(cache), workers, skip=1)))
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"date {date.today()}; command: .venv/bin/python bench/data.py --clips {args.clips}")
+    print(machine_line(f".venv/bin/python bench/data.py --clips {args.clips}"))
     print(f"input: {len(samples)} clips of {root} ({FRAMES} frames at {SIZE} px, batch {BATCH})\n")
-    print("| what | clips/s | vs raw decode | CPU ms per clip (all processes) |")
-    print("|---|---|---|---|")
-    for what, rate, cpu_ms in rows:
-        print(f"| {what} | {rate:.0f} | {100 * rate / raw[0]:.0f}% | {cpu_ms:.2f} |")
+    print_table(["what", "clips/s", "vs raw decode", "CPU ms per clip (all processes)"],
+                [(what, f"{rate:.0f}", f"{100 * rate / raw[0]:.0f}%", f"{cpu_ms:.2f}") for what, rate, cpu_ms in rows])
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def load_batches(data: Path, tokenizer: Any, frames: int, size: int, batch: int,
     index = read_index("captions", data)
     dataset = PretrainDataset([index], tokenizer, num_frames=frames, size=size, max_caption_len=40,
                               max_noun_len=16, noun_cache=data.parent / "nouns")
-    loader = build_pretrain_loader(dataset, batch, workers=workers)
+    loader = build_pretrain_loader(dataset, batch, workers=workers, collate_fn=dataset.collate())
     batches = []
     for item in loader:
         batches.append(item)

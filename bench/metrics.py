@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.metrics.retrieval import rank_metrics, retrieval_metrics  # noqa: E402
 from core.metrics.tal import tal_map  # noqa: E402
+from tests.reference.metric_loops import loop_tal_ap  # noqa: E402
 
 # ---------------------------------------------------------------- retrieval
 
@@ -101,58 +102,9 @@ def make_activitynet(n_videos: int, n_pred: int, n_classes: int, seed: int = 0) 
     return gt, pred
 
 
-def _loop_tiou(a: list, b: list) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = (b[1] - b[0]) + (a[1] - a[0]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def _loop_interpolated_ap(prec: np.ndarray, rec: np.ndarray) -> float:
-    mprec = np.hstack([[0], prec, [0]])
-    mrec = np.hstack([[0], rec, [1]])
-    for i in range(len(mprec) - 2, -1, -1):
-        mprec[i] = max(mprec[i], mprec[i + 1])
-    idx = np.where(mrec[1:] != mrec[:-1])[0] + 1
-    return float(np.sum((mrec[idx] - mrec[idx - 1]) * mprec[idx]))
-
-
 def loop_tal_map(gt_json: dict, pred_json: dict, subset: str, thresholds: np.ndarray) -> dict:
     """Per class, per threshold, per prediction, as ActivityNet's evaluation walks them."""
-    classes: dict[str, int] = {}
-    gt_by_class: dict[str, dict[str, list]] = {}
-    for vid, entry in gt_json["database"].items():
-        if entry["subset"] != subset:
-            continue
-        for ann in entry["annotations"]:
-            classes.setdefault(ann["label"], len(classes))
-            gt_by_class.setdefault(ann["label"], {}).setdefault(vid, []).append(ann["segment"])
-    pred_by_class: dict[str, list] = {c: [] for c in classes}
-    for vid, preds in pred_json["results"].items():
-        for p in preds:
-            if p["label"] in pred_by_class:  # other labels are ignored
-                pred_by_class[p["label"]].append((vid, p["score"], p["segment"]))
-    ap = np.zeros((len(thresholds), len(classes)))
-    for label, k in classes.items():
-        preds = sorted(pred_by_class[label], key=lambda x: -x[1])  # Python's sort is stable
-        if not preds:
-            continue
-        videos = gt_by_class[label]
-        n_pos = sum(len(s) for s in videos.values())
-        for t, thr in enumerate(thresholds):
-            used = {vid: [False] * len(segs) for vid, segs in videos.items()}
-            tp = np.zeros(len(preds))
-            for i, (vid, _, seg) in enumerate(preds):
-                best, best_tiou = -1, -1.0
-                for j, g in enumerate(videos.get(vid, [])):
-                    iou = _loop_tiou(seg, g)
-                    if not used[vid][j] and iou >= thr and iou > best_tiou:
-                        best, best_tiou = j, iou
-                if best >= 0:
-                    used[vid][best] = True
-                    tp[i] = 1
-            tp_cum = np.cumsum(tp)
-            fp_cum = np.cumsum(1 - tp)
-            ap[t, k] = _loop_interpolated_ap(tp_cum / (tp_cum + fp_cum), tp_cum / n_pos)
+    ap, classes = loop_tal_ap(gt_json, pred_json, subset, thresholds)
     m_ap = ap.mean(axis=1)
     keys = [f"{t:.2f}" for t in thresholds]
     return {

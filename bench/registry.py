@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import subprocess
 import sys
 import tempfile
-import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
-
-from core.registry import EvalResult, Registry, Run
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: core, bench
+from bench.common import best_of, bulk_insert, machine_line, print_table  # noqa: E402
+from core.registry import Registry
 from core.registry.tables import utcnow
 
 QUERY = (
@@ -42,18 +39,7 @@ def fill(registry: Registry, n_runs: int, n_results: int) -> None:
          "metric": f"metric{k}", "value": float(k), "n": 100, "protocol": {"frames": 8}, "created": start}
         for i in range(n_runs) for k in range(n_results)
     ]
-    with registry._writer.begin() as conn:  # bulk insert: filling is not what is measured
-        conn.execute(insert(Run), runs)
-        conn.execute(insert(EvalResult), results)
-
-
-def best_of(command: list[str], env: dict[str, str], repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    bulk_insert(registry, runs, results)
 
 
 def main() -> None:
@@ -72,12 +58,9 @@ def main() -> None:
         (f"`sviml runs ls --json` ({args.runs:,} runs)", best_of([*sviml, "runs", "ls", "--json"], env), 0.5),
         (f"results query ({args.runs * args.results:,} rows)", best_of([sys.executable, "-c", QUERY], env), 2.0),
     ]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"date {date.today()}; command: .venv/bin/python bench/registry.py")
-    print("| what | seconds (best of 3, process start included) | target |")
-    print("|---|---|---|")
-    for what, seconds, target in rows:
-        print(f"| {what} | {seconds:.3f} | < {target} |")
+    print(machine_line(".venv/bin/python bench/registry.py"))
+    print_table(["what", "seconds (best of 3, process start included)", "target"],
+                [(what, f"{seconds:.3f}", f"< {target}") for what, seconds, target in rows])
 
 
 if __name__ == "__main__":

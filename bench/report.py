@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
-
-from core.registry import EvalResult, Registry, Run
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: core, bench
+from bench.common import best_of, bulk_insert, machine_line, print_table  # noqa: E402
+from core.registry import Registry
 from core.registry.tables import utcnow
 
 # (task, dataset, kind, head, metrics): 10 + 1 + 3 + 4 + 2 = 20 results per run
@@ -72,18 +69,7 @@ def fill(registry: Registry, n_runs: int) -> None:
                 results.append({"run_id": run_id, "task": task, "dataset": dataset, "split": "test",
                                 "metric": metric, "value": float((i * 7 + k * 3) % 100), "n": 1000,
                                 "protocol": protocol, "created": start})
-    with registry._writer.begin() as conn:  # bulk insert: filling is not what is measured
-        conn.execute(insert(Run), runs)
-        conn.execute(insert(EvalResult), results)
-
-
-def best_of(command: list[str], env: dict[str, str], cwd: Path, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run(command, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    bulk_insert(registry, runs, results)
 
 
 def main() -> None:
@@ -109,12 +95,9 @@ def main() -> None:
         ]
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"date {date.today()}; command: .venv/bin/python bench/report.py --runs {args.runs}")
-    print("| what | seconds (best of 3, process start included) | target |")
-    print("|---|---|---|")
-    for what, seconds, target in rows:
-        print(f"| {what} | {seconds:.3f} | < {target} |")
+    print(machine_line(f".venv/bin/python bench/report.py --runs {args.runs}"))
+    print_table(["what", "seconds (best of 3, process start included)", "target"],
+                [(what, f"{seconds:.3f}", f"< {target}") for what, seconds, target in rows])
 
 
 if __name__ == "__main__":

@@ -13,9 +13,7 @@ Prints a Markdown table with machine, command and date.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import re
 import signal
 import statistics
@@ -24,6 +22,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: core, bench
+from bench.common import machine_line  # noqa: E402
 
 STEP = re.compile(r"step (\d+) .*?clips_per_s=([\d.e+-]+) step_time_s=([\d.e+-]+)")
 SAVE = re.compile(r"checkpoint \S+ \(([\d.]+) MB\) in ([\d.]+) s")
@@ -84,8 +85,7 @@ def main() -> None:
         out = sviml(home, "data", "add", "synth", "--size", "small")
         if out.returncode:
             sys.exit(out.stderr)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"date {datetime.date.today()}; command: .venv/bin/python bench/train.py --steps {args.steps}")
+    print(machine_line(f".venv/bin/python bench/train.py --steps {args.steps}"))
     print("| processes | ZeRO | step s | clips/s | checkpoint s | checkpoint MB | resume load s |")
     print("|---|---|---|---|---|---|---|")
     for nproc in (1, 2):

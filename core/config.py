@@ -1,22 +1,94 @@
-"""Recipe configs: YAML files + `a.b=value` overrides -> typed, validated dataclasses.
+"""Recipe configs: YAML files + `a.b=value` overrides -> typed, validated pydantic models.
 
-A recipe config has sections. `model` is special: `preset` names a model preset and every other
-key overrides that preset's fields (`model.video.depth=6`); it is resolved into the full model
-config, so the saved `config.yaml` of a run describes the model completely. All other sections
-are dataclasses checked key by key: an unknown key or a value of the wrong type fails here,
-before any heavy work, with one line that names the key.
+Every config section is a `ConfigModel`: strict types (an integer field refuses `"3"` and `3.5`, a
+boolean refuses `"yes"`), no unknown keys, range checks as field constraints and cross-field
+checks as validators. `validate_config` turns pydantic's `ValidationError` into one `UserError`
+line that names the key (`train.lr: expected a number, got 'abc'`), which the CLI prints with exit
+code 2, before any heavy work.
+
+Dotted overrides are applied once, by `apply_overrides`, to the YAML tree, whatever section they
+touch (the model section included: `model.video.depth=6` lands on the preset's tree before
+validation, see `core.model.config.ModelSection`).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from core.errors import UserError
+
+C = TypeVar("C", bound="ConfigModel")
+
+
+def _list_to_tuple(value: Any) -> Any:
+    # YAML and JSON have lists, not tuples: accept a list where a tuple is declared.
+    return tuple(value) if isinstance(value, list) else value
+
+
+IntTuple = Annotated[tuple[int, ...], BeforeValidator(_list_to_tuple)]
+StrTuple = Annotated[tuple[str, ...], BeforeValidator(_list_to_tuple)]
+FloatPair = Annotated[tuple[float, float], BeforeValidator(_list_to_tuple)]
+FloatTriple = Annotated[tuple[float, float, float], BeforeValidator(_list_to_tuple)]
+
+
+class ConfigModel(BaseModel):
+    """A config section: strict types, unknown keys refused, plain JSON in and out."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready nested dict (tuples become lists): what `config.yaml` and exports hold."""
+        return self.model_dump(mode="json")
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+_MESSAGES = {
+    "int_type": "expected an integer",
+    "float_type": "expected a number",
+    "bool_type": "expected true/false",
+    "string_type": "expected a string",
+    "tuple_type": "expected a list",
+    "model_type": "expected a mapping",
+    "dict_type": "expected a mapping",
+}
+
+
+def describe_validation_error(err: ValidationError, where: str = "") -> str:
+    """The first problem of `err` as one line naming the dotted key."""
+    first = err.errors(include_url=False)[0]
+    parts = [str(p) for p in first["loc"] if not isinstance(p, int)]
+    key = ".".join(([where] if where else []) + parts)
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return f"unknown config key: {key}"
+    if kind == "value_error":  # a validator's message names its keys itself (`train.warmup_steps must ...`)
+        return str(first.get("ctx", {}).get("error", first["msg"]))
+    if kind == "missing":
+        return f"{key} is required"
+    message = _MESSAGES.get(kind, first["msg"][:1].lower() + first["msg"][1:])
+    given = first.get("input")
+    suffix = "" if isinstance(given, (Mapping, BaseModel)) else f", got {given!r}"
+    return f"{key}: {message}{suffix}" if key else message + suffix
+
+
+def validate_config(cls: type[C], tree: Any, where: str = "") -> C:
+    """`tree` (a mapping from YAML or JSON) as a validated `cls`; a `UserError` naming the key otherwise."""
+    if not isinstance(tree, Mapping):
+        raise UserError(f"{where or cls.__name__}: expected a mapping, got {type(tree).__name__}")
+    try:
+        return cls.model_validate(dict(tree))
+    except ValidationError as err:
+        raise UserError(describe_validation_error(err, where)) from err
+
+
+# -- YAML and overrides --------------------------------------------------------------------------
 
 
 def parse_override_value(text: str) -> Any:
@@ -63,13 +135,18 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def apply_overrides(tree: dict[str, Any], overrides: dict[str, Any], sections: Iterable[str]) -> dict[str, Any]:
-    """A copy of `tree` with dotted overrides set; the first part must be a known section."""
-    tree = copy.deepcopy(tree)
-    known = set(sections)
+def apply_overrides(tree: Mapping[str, Any], overrides: Mapping[str, Any],
+                    sections: Iterable[str] | None = None) -> dict[str, Any]:
+    """A copy of `tree` with dotted overrides set (`{"a.b": 1}` sets `tree["a"]["b"]`).
+
+    A mapping value merges into an existing mapping key by key. With `sections`, the first part
+    of every key must be one of them. Unknown keys below that are left for validation to refuse.
+    """
+    tree = copy.deepcopy(dict(tree))
+    known = set(sections) if sections is not None else None
     for key, value in overrides.items():
         parts = key.split(".")
-        if parts[0] not in known:
+        if known is not None and parts[0] not in known:
             raise UserError(f"unknown config section {parts[0]!r} in override {key}; sections: {', '.join(sorted(known))}")
         node = tree
         for part in parts[:-1]:
@@ -77,33 +154,20 @@ def apply_overrides(tree: dict[str, Any], overrides: dict[str, Any], sections: I
             if not isinstance(child, dict):
                 raise UserError(f"override {key}: {part} is not a section")
             node = child
-        node[parts[-1]] = value
+        _merge(node, parts[-1], value)
     return tree
 
 
-def resolve_model_section(section: dict[str, Any]) -> dict[str, Any]:
-    """`{"preset": "small", "video": {"depth": 6}}` -> the preset plus every field, validated."""
-    from core.model.factory import build_config
-
-    section = dict(section or {})
-    preset = section.pop("preset", None)
-    if not isinstance(preset, str):
-        raise UserError("model.preset is required (e.g. tiny, small, base)")
-    flat = _flatten(section)
-    # Overrides come from users: reuse the factory's strict key/type checks with a model. prefix.
-    try:
-        cfg = build_config(preset, **flat)
-    except UserError as err:
-        raise UserError(f"model config: {err}") from err
-    return {"preset": preset, **cfg.to_dict()}
+def _merge(node: dict[str, Any], key: str, value: Any) -> None:
+    if isinstance(value, Mapping) and isinstance(node.get(key), dict):
+        for sub_key, sub_value in value.items():
+            _merge(node[key], sub_key, sub_value)
+    else:
+        node[key] = copy.deepcopy(dict(value)) if isinstance(value, Mapping) else value
 
 
-def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            flat.update(_flatten(value, path + "."))
-        else:
-            flat[path] = value
-    return flat
+def load_config(cls: type[C], path: Path, overrides: Mapping[str, Any] | Iterable[str] = ()) -> C:
+    """YAML file + overrides -> validated `cls` (what `sviml run` and `sviml recipes validate` run)."""
+    if not isinstance(overrides, Mapping):
+        overrides = parse_overrides(overrides)
+    return validate_config(cls, apply_overrides(load_yaml(path), overrides, cls.model_fields))

@@ -1,15 +1,26 @@
 """Recipes: one runnable training script per file (`python -m recipes.<name> --run-id ID`).
 
 `RECIPES` is the read-only table the CLI lists; each recipe's YAML configs live in
-`recipes/configs/<name>/`, and each YAML starts with a comment saying what it is for.
+`recipes/configs/<name>/`, and each YAML starts with a comment saying what it is for. A recipe
+module provides what the `Recipe` protocol states; `load_recipe` imports one by name.
+`recipes.launch` starts them (in process, torchrun, DeepSpeed's launcher).
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+if TYPE_CHECKING:
+    from core.registry.schema import RunStatus
+    from core.settings import Settings
+    from core.train.config import RecipeConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+STUDY_DIR = CONFIG_DIR / "ablation"  # ablation study files (core.ablation), not a recipe's configs
 
 # name -> (module, one-line description)
 RECIPES = MappingProxyType(
@@ -21,6 +32,26 @@ RECIPES = MappingProxyType(
         "train_localizer": ("recipes.train_localizer", "Train a temporal action localizer on frozen features"),
     }
 )
+
+
+class Recipe(Protocol):
+    """What a recipe module provides (module-level names). What the launcher asks of a config before
+    a run is registered (readiness, tags, parent run) are the config's methods (`RecipeConfig`)."""
+
+    NAME: str  # the key in RECIPES
+    Config: type[RecipeConfig]  # its typed config; the YAML files under configs/<NAME>/ validate as it
+
+    def train(self, run_id: str, settings: Settings, resume: bool = False, show_progress: bool = True) -> RunStatus:
+        """Train run `run_id` on this rank; returns its final status."""
+
+
+def load_recipe(name: str) -> Recipe:
+    """The recipe module called `name` (a `UserError` for an unknown name)."""
+    from core.errors import UserError
+
+    if name not in RECIPES:
+        raise UserError(f"unknown recipe {name!r}; recipes: {', '.join(RECIPES)}")
+    return cast(Recipe, importlib.import_module(RECIPES[name][0]))
 
 
 def config_names(recipe: str) -> list[str]:
@@ -43,6 +74,13 @@ def config_path(recipe: str, config: str) -> Path:
     if not path.is_file():
         raise UserError(f"recipe {recipe} has no config {config!r}; configs: {', '.join(config_names(recipe))}")
     return path
+
+
+def load_recipe_config(recipe: str, config: str, overrides: Mapping[str, Any] | list[str] = ()) -> RecipeConfig:
+    """A recipe's named config (or YAML path) with dotted overrides, validated as the recipe's `Config`."""
+    from core.config import load_config
+
+    return load_config(load_recipe(recipe).Config, config_path(recipe, config), overrides)
 
 
 def config_summary(path: Path) -> str:

@@ -14,248 +14,85 @@ weights as a plain S-ViLM (what every evaluator loads).
 
 from __future__ import annotations
 
-import argparse
-import time
-import traceback
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from core.config import apply_overrides, load_yaml, parse_overrides
-from core.errors import UserError
-from core.heads.init import InitConfig, resolve_init, validate_init
-from core.model.config import from_dict, to_dict
-from core.train.config import TrainConfig, deepspeed_config
+from pydantic import Field
 
-RECIPE = "finetune_retrieval"
-TASK = "retrieval"
-KINDS = ("msrvtt",)
-SECTIONS = ("description", "init", "data", "train")
+from core.heads.head_recipe import ClipDataConfig, HeadRecipeConfig
+from core.registry.schema import RunStatus
+from core.train.lifecycle import RunLifecycle, rank_main
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+
+NAME = "finetune_retrieval"
 
 
-@dataclass
-class DataConfig:
+class DataConfig(ClipDataConfig):
     dataset: str = "synth-msrvtt"  # a registered msrvtt dataset (its 9k train split)
-    split: str = "train"
-    num_workers: int = 1  # DataLoader worker processes per rank
-    flip: float = 0.0  # [choice] horizontal flips swap left and right, which some captions name
-    crop_min: float = 0.5  # random resized crops keep at least this share of the frame
-    cache_decoded: bool = True  # keep decoded clips on disk (cheap epochs on small data)
 
 
-@dataclass
-class FinetuneRetrievalConfig:
-    description: str = ""
-    init: InitConfig = field(default_factory=InitConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+class FinetuneRetrievalConfig(HeadRecipeConfig):
+    RECIPE, TASK, KINDS = NAME, "retrieval", ("msrvtt",)
+
+    data: DataConfig = Field(default_factory=DataConfig)
 
 
-# -- config --------------------------------------------------------------------------------
-
-
-def config_from_dict(tree: dict[str, Any]) -> FinetuneRetrievalConfig:
-    unknown = sorted(set(tree) - set(SECTIONS))
-    if unknown:
-        raise UserError(f"unknown config section(s): {', '.join(unknown)}; sections: {', '.join(SECTIONS)}")
-    cfg = from_dict(FinetuneRetrievalConfig, dict(tree))
-    validate_init(cfg.init)
-    cfg.train.validate(can_compile=False)
-    if cfg.data.num_workers < 0 or not 0 <= cfg.data.flip <= 1 or not 0 < cfg.data.crop_min <= 1:
-        raise UserError("data.num_workers must be >= 0, data.flip within [0, 1] and data.crop_min within (0, 1]")
-    return cfg
-
-
-def load_config(path: Path, overrides: dict[str, Any] | list[str]) -> FinetuneRetrievalConfig:
-    """YAML + overrides -> validated config (what `sviml recipes validate` runs too)."""
-    if isinstance(overrides, list):
-        overrides = parse_overrides(overrides)
-    return config_from_dict(apply_overrides(load_yaml(path), overrides, SECTIONS))
-
-
-def config_to_dict(cfg: FinetuneRetrievalConfig) -> dict[str, Any]:
-    return to_dict(cfg)
-
-
-def deepspeed_json(cfg: FinetuneRetrievalConfig, world_size: int, device_type: str) -> dict[str, Any]:
-    return deepspeed_config(cfg.train, world_size, device_type)
-
-
-def run_tags(cfg: FinetuneRetrievalConfig) -> dict[str, Any]:
-    return {"dataset": cfg.data.dataset}
-
-
-def check_ready(cfg: FinetuneRetrievalConfig, registry: Any) -> None:
-    """Fail before any work on an unregistered or wrong-kind dataset or missing weights; fills in
-    `init` (run id and export folder), so the saved config names the exact starting weights."""
-    dataset = registry.require_dataset(cfg.data.dataset)
-    if dataset.kind not in KINDS:
-        raise UserError(f"{RECIPE} needs a {' or '.join(KINDS)} dataset; {dataset.name} is {dataset.kind}")
-    cfg.init = resolve_init(cfg.init, registry)
-
-
-def parent_run(cfg: FinetuneRetrievalConfig) -> str | None:
-    """The pre-training run this head starts from (the head run's parent)."""
-    return cfg.init.run
+Config = FinetuneRetrievalConfig
 
 
 # -- training ------------------------------------------------------------------------------
 
 
-def train(run_id: str, settings: Any, resume: bool = False, show_progress: bool = True) -> str:
+def train(run_id: str, settings: Settings, resume: bool = False, show_progress: bool = True) -> RunStatus:
     """Train run `run_id` on this rank; returns its final status (finished / interrupted / failed)."""
-    import deepspeed
-    import torch
+    with RunLifecycle(run_id, settings, FinetuneRetrievalConfig, show_progress) as life:
+        import torch
 
-    from core.data.caches import clip_cache
-    from core.data.loader import build_pretrain_loader
-    from core.data.registration import load_registered
-    from core.heads.freezing import freeze, unused_parameters
-    from core.heads.init import load_towers, model_section
-    from core.heads.pairs import CaptionPairs
-    from core.heads.retrieval import RetrievalObjective
-    from core.model.text_encoder import load_tokenizer
-    from core.registry import Registry
-    from core.train import safe_load
-    from core.train.checkpoint import CheckpointManager
-    from core.train.distributed import any_rank, init_distributed
-    from core.train.logger import TrainLogger
-    from core.train.rng import rank_seed, seed_everything
-    from core.train.run_record import mark_ended, mark_running
-    from core.train.steps import (
-        export_weights,
-        finite,
-        forever,
-        measured_grad_norm,
-        parameter_groups,
-        save_registered,
-    )
-    from recipes.pretrain import StopRequest
+        from core.data.caches import clip_cache
+        from core.data.registration import load_registered
+        from core.data.tasks.caption_pairs import CaptionPairs
+        from core.heads.freezing import freeze, unused_parameters
+        from core.heads.retrieval import RetrievalObjective
+        from core.heads.starting_weights import load_towers, model_section
+        from core.model.text_encoder import load_tokenizer
+        from core.train.rng import rank_seed
+        from core.train.steps import forever, optimizer_step, parameter_groups
 
-    registry = Registry.from_settings(settings)
-    run = registry.require_run(run_id)
-    cfg = config_from_dict(run.config)
-    run_dir = Path(run.run_dir)
-    device_type = settings.resolved_device()
-    dist = init_distributed(device_type)
-    is_main = dist.is_main
-    stop = StopRequest()
-    stop.install()
-    logger = None
-    try:
-        seed_everything(cfg.train.seed)
-        index = load_registered(registry, cfg.data.dataset)
+        cfg, dist = life.config, life.dist
+        index = load_registered(life.registry, cfg.data.dataset)
         towers = load_towers(cfg.init.checkpoint)
         freeze(unused_parameters(towers, video_embedding=True, text_tower=True, text_embedding=True,
-                                                logit_scale=True))
+                                 logit_scale=True))
         module = RetrievalObjective(towers, rank=dist.rank, world_size=dist.world_size)
         torch.manual_seed(rank_seed(cfg.train.seed, dist.rank))
 
         vcfg = towers.cfg.video
-        micro, accumulation = cfg.train.batch_layout(dist.world_size)
         dataset = CaptionPairs(index, load_tokenizer(towers.cfg.text), split=cfg.data.split,
                                num_frames=vcfg.num_frames, size=vcfg.image_size,
                                max_caption_len=towers.cfg.text.caption_len, seed=cfg.train.seed, flip=cfg.data.flip,
                                scale=(cfg.data.crop_min, 1.0),
                                clip_cache=clip_cache(settings) if cfg.data.cache_decoded else None)
-        if len(dataset) < micro * dist.world_size:
-            raise UserError(f"{cfg.data.dataset} {cfg.data.split}: {len(dataset)} videos, fewer than one batch")
-        loader = build_pretrain_loader(dataset, micro, workers=cfg.data.num_workers, seed=cfg.train.seed,
-                                       rank=dist.rank, world_size=dist.world_size)
-        engine, _, _, scheduler = deepspeed.initialize(
-            model=module, model_parameters=parameter_groups(module, cfg.train.lr, 1.0),
-            config=deepspeed_config(cfg.train, dist.world_size, device_type),
-        )
-        safe_load.install(engine)
-        checkpoints = CheckpointManager(engine, run_dir / "checkpoints", dist.rank, cfg.train.keep_last)
-
-        step = 0
-        if resume:
-            newest = registry.newest_checkpoint(run_id)
-            if newest is not None:
-                client = checkpoints.load(Path(newest.path))
-                step = client["step"]
-                loader.load_state_dict(client["data"])
-        if is_main:
-            mark_running(registry, run_id, dist.world_size)
-        logger = TrainLogger(run_dir, dist.rank, cfg.train.max_steps, step, show_progress and is_main)
-        logger.info("run %s: %s from step %d on %s (%d videos), world size %d, micro batch %d x %d",
-                    run_id, "resumed" if step else "started", step, cfg.data.dataset, len(dataset),
-                    dist.world_size, micro, accumulation)
+        loader = life.loader(dataset, workers=cfg.data.num_workers, collate_fn=dataset.collate(),
+                             source=f"{cfg.data.dataset} {cfg.data.split}", unit="videos")
+        engine, step = life.initialize(module, parameter_groups(module, cfg.train.lr, 1.0), loader, resume)
+        _, accumulation = life.batch_layout
+        life.info("on %s: %d videos", cfg.data.dataset, len(dataset))
 
         batches = forever(loader)
-        stopping = False
-        while step < cfg.train.max_steps and not stopping:
-            t_start = time.perf_counter()
-            lr = scheduler.get_last_lr()[0]
-            sums: dict[str, float] = {}
-            grad_norm = None
-            for micro_step in range(accumulation):
-                out = engine(next(batches))
-                engine.backward(out["loss"])
-                if micro_step == accumulation - 1 and cfg.train.zero_stage == 0:
-                    grad_norm = measured_grad_norm(engine, 0)
-                engine.step()
-                for key, value in out.items():
-                    sums[key] = sums.get(key, 0.0) + float(value.detach()) / accumulation
+        while step < cfg.train.max_steps and not life.stopping:
+            stats = optimizer_step(engine, batches, accumulation, cfg.train.zero_stage)
             step += 1
-            if grad_norm is None:
-                grad_norm = measured_grad_norm(engine, cfg.train.zero_stage)
-            step_time = time.perf_counter() - t_start
-            if not all(map(finite, sums.values())):
-                raise FloatingPointError(f"non-finite loss at step {step}: {sums}")
-            scalars = {**sums, "lr": lr, "grad_norm": grad_norm, "clips_per_s": cfg.train.batch_size / step_time,
-                       "step_time_s": step_time}
-            write = step % cfg.train.log_every == 0 or step == cfg.train.max_steps
-            logger.step(step, scalars, write)
-            if write and is_main:
-                registry.beat(run_id, step=step, metrics={k: round(v, 6) for k, v in scalars.items()})
-            stopping = any_rank(stop.requested, dist.device)
-            if step % cfg.train.save_every == 0 or step == cfg.train.max_steps or stopping:
-                save_registered(checkpoints, registry, run_id, step, {"step": step, "data": loader.state_dict()},
-                                cfg.train.keep_last, is_main, logger)
+            life.end_step(step, stats)
 
-        if stopping and step < cfg.train.max_steps:
-            if is_main:
-                mark_ended(registry, run_id, "interrupted")
-            logger.info("interrupted at step %d after a final checkpoint", step)
-            return "interrupted"
-        if is_main:
-            export_dir = export_weights(
-                engine, cfg.train.zero_stage, registry, run_id, run_dir, step,
-                {"task": TASK, "recipe": RECIPE, "run_id": run_id, "parent_id": cfg.init.run, "step": step,
-                 "init_checkpoint": cfg.init.checkpoint, "dataset": cfg.data.dataset, "dataset_kind": index.kind,
-                 "model": model_section(cfg.init.checkpoint)},
-                strip="model.",  # a plain S-ViLM, like pre-training's export
-            )
-            mark_ended(registry, run_id, "finished")
-            logger.info("finished at step %d; weights exported to %s", step, export_dir)
-        return "finished"
-    except BaseException as err:
-        if is_main:
-            status = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
-            message = "" if status == "interrupted" else f"{type(err).__name__}: {err}"
-            mark_ended(registry, run_id, status, error=message or None)
-            if logger is not None and status == "failed":
-                logger.info("failed:\n%s", traceback.format_exc())
-        raise
-    finally:
-        stop.restore()
-        if logger is not None:
-            logger.close()
+        return life.finish(step, cfg.export_config(
+            run_id, step, index.kind, model=model_section(cfg.init.checkpoint)
+        ), strip="model.")  # a plain S-ViLM, like pre-training's export
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of every rank: `python -m recipes.finetune_retrieval --run-id ID [--resume]`."""
-    from core.settings import Settings
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run-id", required=True)
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--local_rank", type=int, default=None, help=argparse.SUPPRESS)  # DeepSpeed's launcher
-    args = parser.parse_args(argv)
-    status = train(args.run_id, Settings(), resume=args.resume)
-    return {"finished": 0, "interrupted": 130}.get(status, 1)
+    return rank_main(train, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

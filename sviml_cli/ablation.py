@@ -6,12 +6,11 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import typer
 
-from sviml_cli.context import state
-from sviml_cli.output import print_json, print_table
+from sviml_cli.context import launcher, state
+from sviml_cli.output import JSON_OUTPUT, print_json, print_table
 
 
 def ablation(
@@ -19,14 +18,16 @@ def ablation(
     study: str = typer.Option("small", "--study", help="Study name (recipes/configs/ablation/) or a YAML path."),
     nproc: int = typer.Option(1, "--nproc", help="Processes per training run."),
     detach: bool = typer.Option(False, "--detach", help="Run in the background; its log goes to <home>/ablation/."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = JSON_OUTPUT,
 ) -> None:
     """Train every variant x seed of a study and evaluate each; the same command resumes it."""
     from core.ablation import load_study, run_study, validate_study
+    from core.console import stdout_to_stderr
+    from recipes import STUDY_DIR
 
     app_state = state(ctx)
-    plan = load_study(study)
-    validate_study(plan)
+    plan = load_study(study, STUDY_DIR)
+    validate_study(plan, launcher(ctx))
     if detach:
         log_dir = app_state.settings.home / "ablation"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -40,8 +41,8 @@ def ablation(
         typer.echo(f"study {plan.name} running in the background (pid {proc.pid}); log: {log}")
         typer.echo(f"follow with `tail -f {log}`; results: `sviml report --ablation --study {plan.name}`")
         return
-    with _stdout_to_stderr() if as_json else contextlib.nullcontext():
-        report = run_study(app_state.settings, app_state.registry, plan, nproc)
+    with stdout_to_stderr() if as_json else contextlib.nullcontext():
+        report = run_study(app_state.settings, app_state.registry, launcher(ctx), plan, nproc)
     rows = [{"variant": s.variant, "seed": s.seed, "run_id": s.run_id, "action": s.action, "detail": s.detail}
             for s in report.steps]
     if as_json:
@@ -52,19 +53,3 @@ def ablation(
                     empty="Nothing to do.")
     if any(s.action == "failed" for s in report.steps):
         raise typer.Exit(1)
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Send everything written to stdout (DeepSpeed's and the trainers' logs) to stderr, at the file
-    descriptor level: loggers bound sys.stdout at import time, so `--json` would otherwise get
-    log lines mixed into the JSON."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)

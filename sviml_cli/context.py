@@ -9,7 +9,9 @@ import typer
 
 if TYPE_CHECKING:
     from core.registry import Registry
+    from core.registry.sqlite_read import SqliteReader
     from core.settings import Settings
+    from recipes.launch import Launcher
 
 
 @dataclass
@@ -18,7 +20,7 @@ class AppState:
 
     _settings: Settings | None = None
     _registry: Registry | None = field(default=None, repr=False)
-    _reader: object | None = field(default=None, repr=False)
+    _reader: SqliteReader | Registry | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -53,7 +55,15 @@ def state(ctx: typer.Context) -> AppState:
     return root.obj
 
 
-def reader(ctx: typer.Context):  # -> core.registry.sqlite_read.SqliteReader | Registry
+def launcher(ctx: typer.Context) -> Launcher:
+    """Starts recipes by name for this invocation's settings and registry."""
+    from recipes.launch import Launcher
+
+    app_state = state(ctx)
+    return Launcher(app_state.settings, app_state.registry)
+
+
+def reader(ctx: typer.Context) -> SqliteReader | Registry:
     """The fast read-only view of the registry (run listings and result queries)."""
     app_state = state(ctx)
     if app_state._reader is None:

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from sviml_cli.context import state
-from sviml_cli.output import format_time, print_json, print_table
+from sviml_cli.output import JSON_OUTPUT, format_time, print_json, print_table
 
 app = typer.Typer(help="Register, inspect, verify and forget datasets.", no_args_is_help=True)
 
@@ -68,7 +68,7 @@ def _progress_bar():
 
 @app.command("ls")
 def list_datasets(
-    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts.")
+    ctx: typer.Context, as_json: bool = JSON_OUTPUT
 ) -> None:
     """List registered datasets."""
     datasets = state(ctx).registry.list_datasets()
@@ -87,7 +87,7 @@ def list_datasets(
 def show_dataset(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The dataset's registry name."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = JSON_OUTPUT,
 ) -> None:
     """One dataset: counts per split, coverage, annotation hashes and problems."""
     dataset = state(ctx).registry.require_dataset(name)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from sviml_cli.context import state
-from sviml_cli.output import print_json, print_table
+from sviml_cli.context import launcher, state
+from sviml_cli.output import JSON_OUTPUT, print_json, print_table
+
+if TYPE_CHECKING:
+    from core.eval.runner import EvalSummary
 
 app = typer.Typer(help="Evaluate checkpoints on the four benchmarks; score your own prediction files.")
 score_app = typer.Typer(help="Score prediction files with sviml's metrics (no model needed).", no_args_is_help=True)
@@ -17,7 +21,8 @@ app.add_typer(score_app, name="score")
 @app.callback(invoke_without_command=True)
 def evaluate(
     ctx: typer.Context,
-    all_tasks: bool = typer.Option(False, "--all", help="Every task whose datasets are registered (the default)."),
+    all_tasks: bool = typer.Option(False, "--all", help="Every task whose datasets are registered (what runs "
+                                                      "without --task)."),
     run: str | None = typer.Option(None, "--run", help="Run to evaluate (default: the newest finished pretrain run)."),
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="An exported model folder to evaluate."),
     tasks: list[str] = typer.Option(None, "--task", "-t", help="Only these tasks (repeat the option)."),
@@ -31,7 +36,7 @@ def evaluate(
         "auto", "--probe-features",
         help="Linear-probe features: pooled (time-averaged, the paper's), ordered (in time order) or auto "
              "(ordered on synthetic datasets, whose classes are motions; pooled on real ones)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = JSON_OUTPUT,
 ) -> None:
     """Evaluate a checkpoint on every registered benchmark; exit 1 if any task failed."""
     if ctx.invoked_subcommand is not None:
@@ -41,11 +46,14 @@ def evaluate(
     from core.eval.runner import evaluate_all
 
     app_state = state(ctx)
+    if all_tasks and tasks:
+        raise UserError("give --all or --task, not both")
     if probe_features not in PROBE_FEATURES:
         raise UserError(f"--probe-features must be one of {', '.join(PROBE_FEATURES)}, not {probe_features!r}")
     options = EvalOptions(views=views, workers=workers, reuse_heads=not retrain_heads, head_steps=head_steps,
                           probe_features=probe_features, show_progress=not as_json)
-    summary = evaluate_all(app_state.settings, app_state.registry, run, checkpoint, tasks or None, options)
+    summary = evaluate_all(app_state.settings, app_state.registry, run, checkpoint, tasks or None, options,
+                           launcher(ctx))
     if as_json:
         print_json({"run_id": summary.run_id, "checkpoint": summary.checkpoint, "tasks": [
             {"task": r.task, "dataset": r.dataset, "status": r.status, "message": r.message, "metrics": r.metrics,
@@ -55,7 +63,7 @@ def evaluate(
     raise typer.Exit(1 if summary.failed else 0)
 
 
-def _print_summary(summary) -> None:  # noqa: ANN001 (core.eval.runner.EvalSummary)
+def _print_summary(summary: EvalSummary) -> None:
     rows = []
     for report in summary.reports:
         if report.status != "ok":
@@ -87,7 +95,7 @@ def _print_scores(title: str, scores: dict, as_json: bool) -> None:
 @score_app.command("retrieval")
 def score_retrieval(
     sim: Path = typer.Option(..., "--sim", help="Similarity matrix .npy: texts x videos, ground truth on the diagonal."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = JSON_OUTPUT,
 ) -> None:
     """R@1/5/10, median and mean rank, text->video and video->text (pessimistic ties)."""
     from core.eval.score import score_retrieval_file
@@ -100,7 +108,7 @@ def score_tal(
     gt: Path = typer.Option(..., "--gt", help="Ground truth in ActivityNet v1.3 format."),
     pred: Path = typer.Option(..., "--pred", help="Detections in ActivityNet's submission format."),
     subset: str = typer.Option("validation", "--subset", help="Subset of the ground truth to score."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = JSON_OUTPUT,
 ) -> None:
     """Temporal localization mAP at tIoU 0.50:0.05:0.95 and their average, as ActivityNet computes it."""
     from core.eval.score import score_tal_files
@@ -112,7 +120,7 @@ def score_tal(
 def score_action(
     logits: Path = typer.Option(..., "--logits", help="Logits .npy [N, C] (or [N, V, C]: views are averaged)."),
     labels: Path = typer.Option(..., "--labels", help="Integer labels .npy [N]."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = JSON_OUTPUT,
 ) -> None:
     """Top-1, top-5 and mean class accuracy (ties towards the lower class index)."""
     from core.eval.score import score_action_files

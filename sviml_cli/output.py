@@ -8,6 +8,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import typer
+
+# The `--json` switch of every list, show and report command: machine-readable output on stdout.
+JSON_OUTPUT = typer.Option(False, "--json", help="Print JSON for scripts.")
+
 
 def _default(value: Any) -> Any:
     if isinstance(value, datetime):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import typer
 
 from sviml_cli.context import state
-from sviml_cli.output import print_json, print_table
+from sviml_cli.output import JSON_OUTPUT, print_json, print_table
 
 app = typer.Typer(help="List, show and validate recipes and configs.", no_args_is_help=True)
 
 
 @app.command("ls")
-def list_recipes(as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts.")) -> None:
+def list_recipes(as_json: bool = JSON_OUTPUT) -> None:
     """Every recipe with its configs and what each is for."""
     from recipes import RECIPES, config_names, config_path, config_summary
 
@@ -33,16 +33,14 @@ def show_recipe(
     recipe: str = typer.Argument(..., help="Recipe name, e.g. pretrain."),
     config: str = typer.Argument(..., help="Config name (e.g. small) or a YAML path."),
     overrides: list[str] = typer.Argument(None, help="Overrides section.key=value."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = JSON_OUTPUT,
 ) -> None:
     """The fully resolved config (preset expanded, overrides applied)."""
     import yaml
 
-    from core.train.launch import recipe_module
-    from recipes import config_path
+    from recipes import load_recipe_config
 
-    module = recipe_module(recipe)
-    tree = module.config_to_dict(module.load_config(config_path(recipe, config), overrides or []))
+    tree = load_recipe_config(recipe, config, overrides or []).to_dict()
     if as_json:
         print_json(tree)
     else:
@@ -59,12 +57,10 @@ def validate_recipe(
     check_data: bool = typer.Option(False, "--data", help="Also check its datasets are registered."),
 ) -> None:
     """Check a config (and overrides) the way `sviml run` does, without running anything."""
-    from core.train.launch import recipe_module
-    from recipes import config_path
+    from recipes import load_recipe_config
 
-    module = recipe_module(recipe)
-    cfg = module.load_config(config_path(recipe, config), overrides or [])
+    cfg = load_recipe_config(recipe, config, overrides or [])
     micro, accumulation = cfg.train.batch_layout(nproc)
     if check_data:
-        module.check_ready(cfg, state(ctx).registry)
+        cfg.check_ready(state(ctx).registry)
     typer.echo(f"{recipe}/{config}: valid (micro batch {micro} x {nproc} processes x accumulation {accumulation})")

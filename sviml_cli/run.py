@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sviml_cli.context import state
+from sviml_cli.context import launcher
 
 app = typer.Typer(help="Start training runs under DeepSpeed ZeRO.", no_args_is_help=True)
 
@@ -20,9 +20,8 @@ def start_recipe(
     """Create (or pick up) the run and execute it; returns the exit code."""
     from core.config import parse_overrides
     from core.errors import UserError
-    from core.train import launch
 
-    app_state = state(ctx)
+    runs = launcher(ctx)
     if nproc < 1:
         raise UserError("--nproc must be >= 1")
     overrides = [a for a in args if "=" in a]
@@ -31,19 +30,18 @@ def start_recipe(
         raise UserError(f"unexpected argument {positional[0]!r}: overrides look like section.key=value")
     if len(positional) > 1:
         raise UserError("--resume takes at most one run id")
-    registry = app_state.registry
     if resume:
         if overrides:
             raise UserError("a resumed run keeps its config: drop the overrides")
-        run = launch.find_resumable(registry, recipe, positional[0] if positional else None)
+        run = runs.find_resumable(recipe, positional[0] if positional else None)
         if run.world_size != nproc:
             raise UserError(f"run {run.id} ran with {run.world_size} processes: resume it with --nproc {run.world_size}")
         typer.echo(f"resuming run {run.id} ({run.name})", err=True)
     else:
-        run = launch.create(registry, app_state.settings, recipe, config, parse_overrides(overrides), nproc, name)
+        run = runs.create(recipe, config, parse_overrides(overrides), nproc, name=name)
         typer.echo(f"run {run.id} ({run.name}): {run.run_dir}", err=True)
-    code = launch.execute(run, app_state.settings, nproc, hostfile, resume)
-    final = registry.require_run(run.id)
+    code = runs.execute(run, nproc, hostfile, resume)
+    final = runs.registry.require_run(run.id)
     typer.echo(f"run {run.id}: {final.status}" + (f" ({final.error})" if final.error else ""), err=True)
     return code
 
@@ -64,14 +62,6 @@ def pretrain(
 
 
 HEAD_HINT = "score it with `sviml eval --task {task}` (the newest finished head of a checkpoint is reused)"
-
-
-def _head_command(ctx: typer.Context, recipe: str, task: str, config: str, args: list[str] | None, nproc: int,
-                  hostfile: Path | None, resume: bool, name: str | None) -> None:
-    code = start_recipe(ctx, recipe, config, args or [], nproc, hostfile, resume, name)
-    if code == 0:
-        typer.echo(HEAD_HINT.format(task=task), err=True)
-    raise typer.Exit(code)
 
 
 CONFIG_HELP = "Config of the {recipe} recipe (tiny, small, base) or a YAML path."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sviml_cli.context import reader, state
-from sviml_cli.output import format_time, print_json, print_table
+from sviml_cli.output import JSON_OUTPUT, format_time, print_json, print_table
 
 app = typer.Typer(help="List and inspect runs: status, progress, last losses, checkpoints.", no_args_is_help=True)
 
@@ -21,12 +21,12 @@ def list_runs(
     recipe: str | None = typer.Option(None, help="Only runs of this recipe."),
     status: str | None = typer.Option(None, help="Only runs with this status."),
     last: int | None = typer.Option(None, "--last", "-n", help="Only the newest N runs."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = JSON_OUTPUT,
 ) -> None:
     """List runs, newest first; a running run whose process died shows as `stale`."""
-    from core.registry.schema import shown_status
+    from core.registry.schema import RunFilter, shown_status
 
-    runs = reader(ctx).run_records(recipe=recipe, status=status, limit=last)
+    runs = reader(ctx).run_records(RunFilter(recipe=recipe, status=status, limit=last))
     for run in runs:
         run["status"] = shown_status(run)
     if as_json:
@@ -51,7 +51,7 @@ def list_runs(
 def show_run(
     ctx: typer.Context,
     run_id: str = typer.Argument(..., help="The run's id (see `sviml runs ls`)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = JSON_OUTPUT,
 ) -> None:
     """One run: its config, status, progress, last metrics, checkpoints and results."""
     from core.registry.schema import shown_status

@@ -82,6 +82,7 @@ class PretrainLoader:
         drop_last: bool = True,
         pin_memory: bool = False,
         prefetch_factor: int = 2,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
     ):
         self.dataset = dataset
         self.batch_size = batch_size
@@ -91,7 +92,7 @@ class PretrainLoader:
         self.pin_memory = pin_memory
         self.prefetch_factor = prefetch_factor
         self.sampler = ResumableSampler(len(dataset), seed=seed, rank=rank, world_size=world_size)
-        self.collate_fn = dataset.collate() if hasattr(dataset, "collate") else None
+        self.collate_fn = collate_fn  # None: torch's default collation
 
     @property
     def epoch(self) -> int:
@@ -131,8 +132,8 @@ class PretrainLoader:
 
 def build_pretrain_loader(
     dataset: Dataset, batch_size: int, *, workers: int = 0, seed: int = 0, rank: int = 0, world_size: int = 1,
-    pin_memory: bool = False,
+    pin_memory: bool = False, collate_fn: Callable[[list[Any]], Any] | None = None,
 ) -> PretrainLoader:
-    """The pre-training loader: resumable sharded sampling, per-batch padding, seeded draws."""
+    """The training loader: resumable sharded sampling, the dataset's batch collation, seeded draws."""
     return PretrainLoader(dataset, batch_size, workers=workers, seed=seed, rank=rank, world_size=world_size,
-                          pin_memory=pin_memory)
+                          pin_memory=pin_memory, collate_fn=collate_fn)

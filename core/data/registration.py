@@ -20,7 +20,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.data.formats import kind_info, read_index
 from core.data.index import DatasetIndex
@@ -28,6 +28,9 @@ from core.data.progress import Progress, report
 from core.data.video import check_video
 from core.errors import UserError
 from core.registry.tables import Dataset, utcnow
+
+if TYPE_CHECKING:
+    from core.registry import Registry
 
 MAX_STORED_PROBLEMS = 10_000  # beyond this the row keeps a count (a 3M-clip CSV may miss 1M files)
 DECODE_CHECKS = 4  # videos decoded at registration: enough to catch a wrong codec or layout
@@ -103,7 +106,7 @@ def _stored(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def register_dataset(
-    registry: Any,
+    registry: Registry,
     kind: str,
     root: str | Path,
     name: str | None = None,
@@ -177,7 +180,7 @@ def _hash_problems(registered: dict[str, str], current: dict[str, str]) -> list[
     return problems
 
 
-def verify_dataset(registry: Any, name: str, full: bool = False, progress: Progress | None = None) -> VerifyReport:
+def verify_dataset(registry: Registry, name: str, full: bool = False, progress: Progress | None = None) -> VerifyReport:
     """Re-check a registered dataset and record the result (status, problems, verified_at)."""
     dataset = registry.require_dataset(name)
     result = VerifyReport(name=dataset.name, kind=dataset.kind, root=dataset.root, full=full)
@@ -216,7 +219,7 @@ def verify_dataset(registry: Any, name: str, full: bool = False, progress: Progr
     return result
 
 
-def load_registered(registry: Any, name: str, check_hashes: bool = True) -> DatasetIndex:
+def load_registered(registry: Registry, name: str, check_hashes: bool = True) -> DatasetIndex:
     """The index of a registered dataset, re-read from its root (what training and evaluation use).
 
     `check_hashes`: refuse annotations that changed since registration (results would not be

@@ -48,3 +48,21 @@ def pad_ids(seqs: Sequence[Sequence[int]], pad_id: int, max_length: int) -> tupl
         ids[row, :n] = seq[:n]
         mask[row, :n] = 1
     return torch.from_numpy(ids), torch.from_numpy(mask)
+
+
+class PaddedTextCollate:
+    """Items -> a batch: the token ids under `text` padded to the batch's longest (at most
+    `max_length`) as `<text>_ids` and `<text>_mask` long [B, L]; every other field by torch's default
+    collation (tensors stacked, numbers and flags to tensors, strings to lists)."""
+
+    def __init__(self, text: str, pad_id: int, max_length: int):
+        self.text = text
+        self.pad_id = pad_id
+        self.max_length = max_length
+
+    def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        from torch.utils.data import default_collate
+
+        ids, mask = pad_ids([item[self.text] for item in items], self.pad_id, self.max_length)
+        rest = default_collate([{k: v for k, v in item.items() if k != self.text} for item in items])
+        return {**rest, f"{self.text}_ids": ids, f"{self.text}_mask": mask}

@@ -10,33 +10,31 @@ Unreadable videos are left out (`coverage`), as the linear probe does.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from core.eval.context import EvalContext
+from core.eval.features import outputs_by_index
 from core.eval.heads import head_export, head_protocol, head_run_for
 from core.eval.outcome import EvalOutcome
+
+if TYPE_CHECKING:
+    from core.heads.action import ActionModel
 
 RECIPE = "finetune_action"
 
 
-@torch.inference_mode()
-def predict(module: Any, loader: Any, device: torch.device, count: int, classes: int,
-            progress: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def predict(module: ActionModel, loader: Iterable[dict[str, Any]], device: torch.device, count: int,
+            progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(view-averaged logits [N, K], labels [N] (-1: none), valid [N])."""
-    logits = np.zeros((count, classes), dtype=np.float32)
-    labels = np.full(count, -1, dtype=np.int64)
-    valid = np.zeros(count, dtype=bool)
-    for batch in loader:
-        index = batch["index"].numpy()
-        logits[index] = module.logits(batch["frames"].to(device)).float().cpu().numpy()  # [B, K]
-        labels[index] = batch["label"].numpy()
-        valid[index] = batch["valid"].numpy()
-        if progress is not None:
-            progress(len(index))
-    return logits, labels, valid
+    out = outputs_by_index(loader, count, lambda batch: {
+        "logits": module.logits(batch["frames"].to(device)).float().cpu().numpy(),  # [B, K]
+        "labels": batch["label"].numpy(),  # [B]
+    }, progress)
+    return out["logits"], out["labels"], out["valid"]
 
 
 def evaluate_action_ft(ctx: EvalContext, dataset: Any, index: Any) -> EvalOutcome:
@@ -58,7 +56,7 @@ def evaluate_action_ft(ctx: EvalContext, dataset: Any, index: Any) -> EvalOutcom
                          views=opts.views, crops=opts.crops, clip_cache=ctx.clip_cache() if opts.views == 1 else None)
     loader = build_loader(data, opts.batch_size, workers=opts.workers, collate_fn=collate_action)
     with ctx.progress(f"action_ft {dataset.name} {split}: videos", len(data)) as advance:
-        logits, labels, valid = predict(module, loader, ctx.device, len(data), classes, advance)
+        logits, labels, valid = predict(module, loader, ctx.device, len(data), advance)
     keep = valid & (labels >= 0)
     if not keep.any():
         raise RuntimeError(f"no readable labelled video in {dataset.name} {split}")

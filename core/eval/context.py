@@ -6,9 +6,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core.eval.target import EvalTarget
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedTokenizerBase
+
+    from core.data.clip_cache import ClipCache
+    from core.model.svilm import SViLM
+    from core.registry import Registry
+    from core.settings import Settings
+    from core.train.launch import RecipeLauncher
 
 PROBE_FEATURES = ("auto", "pooled", "ordered")  # EvalOptions.probe_features
 
@@ -33,20 +43,23 @@ class EvalOptions:
 
 @dataclass
 class EvalContext:
-    settings: Any
-    registry: Any
+    settings: Settings
+    registry: Registry
     target: EvalTarget
     options: EvalOptions = field(default_factory=EvalOptions)
-    _model: Any = field(default=None, repr=False)
+    # Starts the head runs that task heads train (`recipes.launch.Launcher`); None: such tasks fail.
+    launcher: RecipeLauncher | None = None
+    _model: SViLM | None = field(default=None, repr=False)
 
     @property
-    def device(self):  # -> torch.device
+    def device(self) -> torch.device:
         import torch
 
         return torch.device(self.settings.resolved_device())
 
     @property
-    def model(self):  # -> core.model.SViLM, eval mode
+    def model(self) -> SViLM:
+        """The evaluated model, loaded once, in eval mode."""
         if self._model is None:
             from core.train.export import load_exported
 
@@ -54,16 +67,18 @@ class EvalContext:
         return self._model
 
     @property
-    def tokenizer(self):
+    def tokenizer(self) -> PreTrainedTokenizerBase:
         from core.model.text_encoder import load_tokenizer
 
         return load_tokenizer(self.model.cfg.text)
 
     @property
     def feature_cache(self) -> Path:
-        return Path(self.settings.home) / "cache" / "features"
+        from core.data.feature_cache import feature_cache_dir
 
-    def clip_cache(self):
+        return feature_cache_dir(self.settings)
+
+    def clip_cache(self) -> ClipCache:
         from core.data.caches import clip_cache
 
         return clip_cache(self.settings)

@@ -1,50 +1,15 @@
-"""Features of a frozen model over a dataset split, computed once and cached on disk.
+"""Features of a frozen model over a dataset split (cached on disk by `core.data.feature_cache`).
 
 Shape letters: N videos, V views, C encoder width, D joint embedding dim, Nc captions.
-
-Cache key: the exported weights (path, size, mtime), the dataset's annotation hash, the split
-and the protocol (frames, size, views, crops, what is extracted). Arrays are stored as `.npz`
-(no pickle) under `<SVIML_HOME>/cache/features/`, written atomically.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import torch
-
-CACHE_VERSION = 1
-
-
-def weights_fingerprint(export_dir: Path) -> str:
-    from core.train.export import WEIGHTS
-
-    stat = (Path(export_dir) / WEIGHTS).stat()
-    return f"{Path(export_dir).resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
-
-
-def cache_path(cache_dir: Path, **key: Any) -> Path:
-    digest = hashlib.sha256(json.dumps({"v": CACHE_VERSION, **key}, sort_keys=True, default=str).encode())
-    return Path(cache_dir) / f"{digest.hexdigest()[:32]}.npz"
-
-
-def cached(path: Path, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The arrays at `path`, computing and storing them on a miss."""
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    arrays = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
-    return arrays
 
 
 @torch.inference_mode()
@@ -94,3 +59,27 @@ def encode_texts(model: Any, ids: torch.Tensor, mask: torch.Tensor, device: torc
         for i in range(0, len(ids), batch_size)
     ]
     return torch.cat(chunks).numpy()
+
+
+@torch.inference_mode()
+def outputs_by_index(loader: Iterable[dict[str, Any]], count: int,
+                     compute: Callable[[dict[str, Any]], dict[str, np.ndarray]],
+                     progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+    """Per item of a `count`-item dataset: the arrays `compute(batch)` gives per batch ([B, ...] each),
+    placed at the batch's `index`, and `valid` [N] (whether the item's video was read).
+
+    The loader must deliver every item once (evaluation loaders do; unreadable videos come as
+    placeholders with `valid` false), so no row keeps its initial zeros.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    valid = np.zeros(count, dtype=bool)
+    for batch in loader:
+        index = batch["index"].numpy()
+        for name, values in compute(batch).items():
+            if name not in arrays:
+                arrays[name] = np.zeros((count, *values.shape[1:]), dtype=values.dtype)
+            arrays[name][index] = values
+        valid[index] = batch["valid"].numpy()
+        if progress is not None:
+            progress(len(index))
+    return {**arrays, "valid": valid}

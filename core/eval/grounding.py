@@ -12,7 +12,7 @@ Per test video (at most `max_videos`, evenly spread over the split):
 - `noun_region_acc`: the prompt of each object's phrase (objects.json, through the training
   prompt template) attends over the regions as L_g does, a = softmax_m(<n, r_m> / tau_g); the
   most attended group is correct when its best-matching object is the named one.
-Rules and chance levels: `core.eval.grounding_metrics`. An assignment-map sample for the report's
+Rules and chance levels: `core.metrics.grounding`. An assignment-map sample for the report's
 plots is written to `<eval dir>/grounding_<dataset>_maps.npz`.
 """
 
@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.data.feature_cache import cache_path, cached, weights_fingerprint
 from core.data.noun_phrases import make_prompt
 from core.eval.context import EvalContext
-from core.eval.features import cache_path, cached, encode_texts, weights_fingerprint
-from core.eval.grounding_metrics import CHANCE_SEEDS, VideoGrounding, score_video, summarise
+from core.eval.features import encode_texts
 from core.eval.outcome import EvalOutcome
 from core.eval.synth_truth import (
     chunks,
@@ -39,6 +39,7 @@ from core.eval.synth_truth import (
     video_stem,
 )
 from core.eval.token_labels import token_labels, tokens_to_pixels, transform_labels
+from core.metrics.grounding import CHANCE_SEEDS, VideoGrounding, score_video, summarise
 
 TASK = "grounding"
 SPLIT = "test"

@@ -11,17 +11,18 @@ run's exported weights.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import resource
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from core.console import stdout_to_stderr
 from core.eval.context import EvalContext
+from core.registry.schema import RunStatus
+
+if TYPE_CHECKING:
+    from core.registry import Registry, Run
 
 log = logging.getLogger("sviml.eval")
 
@@ -37,18 +38,18 @@ def head_config_name(ctx: EvalContext) -> str:
     return HEAD_CONFIGS.get(preset, "small")
 
 
-def head_export(registry: Any, run: Any) -> Path:
+def head_export(registry: Registry, run: Run) -> Path:
     exports = registry.list_checkpoints(run.id, kind="export", complete_only=True)
     if not exports:
         raise RuntimeError(f"head run {run.id} has no exported weights")
     return Path(exports[-1].path)
 
 
-def find_head_run(registry: Any, recipe: str, parent_id: str, export_dir: Path, dataset: str,
-                  max_steps: int | None = None) -> Any | None:
+def find_head_run(registry: Registry, recipe: str, parent_id: str, export_dir: Path, dataset: str,
+                  max_steps: int | None = None) -> Run | None:
     """The newest finished `recipe` run trained from `export_dir` of run `parent_id` on `dataset`."""
     wanted = Path(export_dir).resolve()
-    for run in registry.list_runs(recipe=recipe, status="finished"):
+    for run in registry.list_runs(recipe=recipe, status=RunStatus.FINISHED):
         init = (run.config or {}).get("init", {})
         if run.parent_id != parent_id or (run.tags or {}).get("dataset") != dataset:
             continue
@@ -61,45 +62,25 @@ def find_head_run(registry: Any, recipe: str, parent_id: str, export_dir: Path, 
     return None
 
 
-@contextlib.contextmanager
-def stdout_to_stderr() -> Iterator[None]:
-    """Send everything written to file descriptor 1 to stderr meanwhile.
-
-    DeepSpeed prints to stdout (its logger's handler holds the original stream, and op builds print
-    from C++), which would corrupt `sviml eval --json`; a training run's chatter belongs on stderr.
-    """
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-def train_head(ctx: EvalContext, recipe: str, dataset: str) -> Any:
+def train_head(ctx: EvalContext, recipe: str, dataset: str) -> Run:
     """Create a head run of the evaluated checkpoint on `dataset` and train it here (one process)."""
-    from core.train import launch
-    from recipes import config_path
-
-    module = launch.recipe_module(recipe)
+    if ctx.launcher is None:
+        raise RuntimeError(f"{recipe}: no recipe launcher to train a head with (pass one to evaluate_all)")
     config = head_config_name(ctx)
     overrides: dict[str, Any] = {"init.run": ctx.target.run.id, "init.checkpoint": str(ctx.target.export_dir),
                                  "data.dataset": dataset}
     steps = ctx.options.head_steps
     if steps is not None:
-        base = module.load_config(config_path(recipe, config), overrides)
+        base = ctx.launcher.load_config(recipe, config, overrides)
         overrides.update({"train.max_steps": steps, "train.warmup_steps": min(base.train.warmup_steps, steps // 2),
                           "train.save_every": steps})
-    run = launch.create(ctx.registry, ctx.settings, recipe, config, overrides, world_size=1,
-                        name=f"{recipe}-{dataset}-{ctx.target.run.id[-6:]}", parent_id=ctx.target.run.id)
+    run = ctx.launcher.create(recipe, config, overrides, world_size=1,
+                              name=f"{recipe}-{dataset}-{ctx.target.run.id[-6:]}", parent_id=ctx.target.run.id)
     log.info("training head run %s (%s/%s) on %s", run.id, recipe, config, dataset)
     with stdout_to_stderr():
-        status = module.train(run.id, ctx.settings, resume=False, show_progress=ctx.options.show_progress)
+        code = ctx.launcher.execute(run, show_progress=ctx.options.show_progress)
     final = ctx.registry.require_run(run.id)
-    if status != "finished" or final.status != "finished":
+    if code != 0 or final.status != RunStatus.FINISHED:
         raise RuntimeError(f"head run {run.id} ({recipe}) ended {final.status}" + (f": {final.error}" if final.error else ""))
     return final
 
@@ -110,7 +91,7 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def head_run_for(ctx: EvalContext, recipe: str, dataset: str) -> tuple[Any, dict[str, float]]:
+def head_run_for(ctx: EvalContext, recipe: str, dataset: str) -> tuple[Run, dict[str, float]]:
     """A finished head run of the evaluated checkpoint on `dataset` (reused or freshly trained), and
     how long training it took here ({} when reused)."""
     if ctx.options.reuse_heads:
@@ -125,6 +106,6 @@ def head_run_for(ctx: EvalContext, recipe: str, dataset: str) -> tuple[Any, dict
                  "head_train_cpu_s": round(cpu_seconds() - cpu, 1)}
 
 
-def head_protocol(run: Any) -> dict[str, Any]:
+def head_protocol(run: Run) -> dict[str, Any]:
     """What every head result's protocol says about the head run."""
     return {"head_run": run.id, "head_config": run.config_name, "head_steps": run.step}

@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.data.feature_cache import cache_path, cached, weights_fingerprint
 from core.eval.context import PROBE_FEATURES, EvalContext
-from core.eval.features import cache_path, cached, encode_videos, weights_fingerprint
+from core.eval.features import encode_videos
 from core.eval.outcome import EvalOutcome
 
 L2_GRID = (1e-5, 1e-4, 1e-3, 1e-2)

@@ -13,36 +13,35 @@ first three words alone: what the head scores above it comes from the video.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from core.eval.context import EvalContext
+from core.eval.features import outputs_by_index
 from core.eval.heads import head_export, head_protocol, head_run_for
 from core.eval.outcome import EvalOutcome
+
+if TYPE_CHECKING:
+    from core.heads.qa import QAModel
 
 RECIPE = "finetune_qa"
 SPLIT = "test"
 
 
-@torch.inference_mode()
-def predict(module: Any, loader: Any, device: torch.device, count: int,
-            progress: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def predict(module: QAModel, loader: Iterable[dict[str, Any]], device: torch.device, count: int,
+            progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(predicted answer [N], gold answer index [N] with -1 out of vocabulary, valid [N])."""
-    pred = np.zeros(count, dtype=np.int64)
-    gold = np.full(count, -1, dtype=np.int64)
-    valid = np.zeros(count, dtype=bool)
-    for batch in loader:
+
+    def answers(batch: dict[str, Any]) -> dict[str, np.ndarray]:
         logits = module.logits(batch["frames"].to(device), batch["question_ids"].to(device),
                                batch["question_mask"].to(device))  # [B, A]
-        index = batch["index"].numpy()
-        pred[index] = logits.argmax(1).cpu().numpy()
-        gold[index] = batch["answer_index"].numpy()
-        valid[index] = batch["valid"].numpy()
-        if progress is not None:
-            progress(len(index))
-    return pred, gold, valid
+        return {"pred": logits.argmax(1).cpu().numpy(), "gold": batch["answer_index"].numpy()}
+
+    out = outputs_by_index(loader, count, answers, progress)
+    return out["pred"], out["gold"], out["valid"]
 
 
 def evaluate_qa(ctx: EvalContext, dataset: Any, index: Any) -> EvalOutcome:

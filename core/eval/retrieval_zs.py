@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from core.data.feature_cache import cache_path, cached, weights_fingerprint
 from core.eval.context import EvalContext
-from core.eval.features import cache_path, cached, encode_texts, encode_videos, weights_fingerprint
+from core.eval.features import encode_texts, encode_videos
 from core.eval.outcome import EvalOutcome
 
 SPLIT = "test"

@@ -12,12 +12,17 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core.errors import UserError
 from core.eval.context import EvalContext, EvalOptions
 from core.eval.outcome import result_rows, update_eval_json
 from core.eval.target import resolve_target
+
+if TYPE_CHECKING:
+    from core.registry import Registry
+    from core.settings import Settings
+    from core.train.launch import RecipeLauncher
 
 log = logging.getLogger("sviml.eval")
 
@@ -44,17 +49,20 @@ class EvalSummary:
         return any(r.status == "failed" for r in self.reports)
 
 
-def evaluate_all(settings: Any, registry: Any, run_id: str | None = None, checkpoint: Path | None = None,
-                 tasks: Iterable[str] | None = None, options: EvalOptions | None = None) -> EvalSummary:
+def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = None, checkpoint: Path | None = None,
+                 tasks: Iterable[str] | None = None, options: EvalOptions | None = None,
+                 launcher: RecipeLauncher | None = None) -> EvalSummary:
+    """Evaluate one checkpoint on `tasks` (default: all); `launcher` starts the head runs that task
+    heads train (`recipes.launch.Launcher`; without one, those tasks fail and the others go on)."""
     from core.data.registration import load_registered
-    from core.eval.catalog import EVALUATORS
+    from core.eval.evaluators import EVALUATORS
 
     wanted = list(tasks) if tasks else list(EVALUATORS)
     unknown = [t for t in wanted if t not in EVALUATORS]
     if unknown:
         raise UserError(f"unknown task {unknown[0]!r}; tasks: {', '.join(EVALUATORS)}")
     target = resolve_target(registry, settings, run_id, checkpoint)
-    ctx = EvalContext(settings, registry, target, options or EvalOptions())
+    ctx = EvalContext(settings, registry, target, options or EvalOptions(), launcher)
     datasets = registry.list_datasets()
     reports: list[TaskReport] = []
     for task in wanted:

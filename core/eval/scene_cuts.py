@@ -8,7 +8,7 @@ cost) at the video's own frame rate (`LocalizationDataset`); a window's feature 
 features z averaged over time. Consecutive windows' cosine similarity dips at scene cuts: the
 threshold that maximises the pooled F1 on the training split's videos is then applied unchanged
 to the validation split, where predictions are matched to the ground-truth cuts
-(`groundtruth/<stem>.npz`) within one stride. Rules: `core.eval.cut_metrics`. The protocol's
+(`groundtruth/<stem>.npz`) within one stride. Rules: `core.metrics.scene_cuts`. The protocol's
 `pixel_baseline` is the same protocol on pooled raw pixels (`core.eval.pixel_baseline`).
 """
 
@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.data.feature_cache import cache_path, cached, weights_fingerprint
 from core.eval.context import EvalContext
-from core.eval.cut_metrics import VideoCuts, choose_threshold, random_cut_chance, split_scores
-from core.eval.features import cache_path, cached, weights_fingerprint
 from core.eval.outcome import EvalOutcome
 from core.eval.pixel_baseline import pixel_windows
 from core.eval.synth_truth import chunks, part_root, spread, truth_fingerprint, video_stem
+from core.metrics.scene_cuts import VideoCuts, choose_threshold, random_cut_chance, split_scores
 
 FIT_SPLIT, SPLIT = "train", "val"
 MAX_VIDEOS = 100  # scored videos (the small suite has 24 val videos)
@@ -72,7 +72,7 @@ def video_cuts(ctx: EvalContext, dataset: Any, index: Any, split: str, stride: i
     """(readable videos' boundary scores and cuts, videos listed) of one split, from the model's
     window features or (`what="pixels"`) the pooled pixels."""
     from core.data.synth import load_ground_truth
-    from core.eval.cut_metrics import boundary_positions, consecutive_similarity
+    from core.metrics.scene_cuts import boundary_positions, consecutive_similarity
 
     root = part_root(dataset)
     samples = spread(index.split(split), max_videos)

@@ -8,7 +8,7 @@ written in ActivityNet's submission format to `<run dir>/eval/tal_<dataset>_pred
 and scored against the dataset's own annotation file with `core.metrics.tal_map` (mAP at tIoU
 0.50:0.05:0.95 and their average). Missing videos get no detections (their actions count as
 missed; `coverage` says how many). `details.pr` holds precision-recall curves pooled over classes
-(see `core.eval.tal_curves`), `chance` the mAP of random detections.
+(see `core.metrics.tal_curves`), `chance` the mAP of random detections.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -26,24 +26,28 @@ from core.eval.context import EvalContext
 from core.eval.heads import head_export, head_protocol, head_run_for
 from core.eval.outcome import EvalOutcome
 
+if TYPE_CHECKING:
+    from core.heads.snippet_features import SnippetFeatureConfig
+    from core.registry import Run
+
 RECIPE = "train_localizer"
 SPLIT, SUBSET = "val", "validation"
 SNIPPET_WORDS = {"mean": "spatial-mean", "motion": "appearance + change"}  # how footnotes name a descriptor
 
 
-def feature_config(run: Any) -> Any:
+def feature_config(run: Run) -> SnippetFeatureConfig:
     """The `SnippetFeatureConfig` a head run was trained with."""
-    from core.heads.snippets import SnippetFeatureConfig
-    from core.model.config import from_dict
+    from core.config import validate_config
+    from core.heads.snippet_features import SnippetFeatureConfig
 
     # Head runs from before `descriptor` existed were trained on spatial means: keep feeding them those.
-    return from_dict(SnippetFeatureConfig, {"descriptor": "mean", **run.config["features"]})
+    return validate_config(SnippetFeatureConfig, {"descriptor": "mean", **run.config["features"]}, "features")
 
 
-def snippet_features(ctx: EvalContext, run: Any, index: Any, split: str) -> dict[str, np.ndarray]:
+def snippet_features(ctx: EvalContext, run: Run, index: Any, split: str) -> dict[str, np.ndarray]:
     """The frozen tower's snippet features of `split`, as the head run's recipe extracted them (cached)."""
-    from core.eval.features import cache_path, cached, weights_fingerprint
-    from core.heads.snippets import extract, feature_key
+    from core.data.feature_cache import cache_path, cached, weights_fingerprint
+    from core.heads.snippet_features import extract, feature_key
     from core.train.export import load_exported
 
     init = Path(run.config["init"]["checkpoint"])
@@ -87,11 +91,11 @@ def write_json(path: Path, data: Any) -> Path:
 
 
 def evaluate_tal(ctx: EvalContext, dataset: Any, index: Any) -> EvalOutcome:
-    from core.eval.tal_curves import chance_map, pooled_pr
     from core.heads.export import load_task_model
     from core.heads.localization_decode import submission
     from core.metrics.activitynet import parse_ground_truth, parse_predictions
     from core.metrics.tal import DEFAULT_THRESHOLDS, tal_map
+    from core.metrics.tal_curves import chance_map, pooled_pr
     from core.train.steps import torch_threads
 
     run, timing = head_run_for(ctx, RECIPE, dataset.name)

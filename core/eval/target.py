@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core.errors import UserError
+from core.registry.schema import RunStatus
+
+if TYPE_CHECKING:
+    from core.registry import Checkpoint, Registry, Run
+    from core.settings import Settings
 
 
 @dataclass
 class EvalTarget:
-    run: Any  # core.registry.Run: the run the results belong to
-    checkpoint: Any  # core.registry.Checkpoint (kind "export")
+    run: Run  # the run the results belong to
+    checkpoint: Checkpoint | None  # its export (kind "export")
     export_dir: Path
 
     @property
@@ -25,7 +30,7 @@ class EvalTarget:
         return Path(self.run.run_dir) / "eval"
 
 
-def resolve_target(registry: Any, settings: Any, run_id: str | None = None, checkpoint: Path | None = None,
+def resolve_target(registry: Registry, settings: Settings, run_id: str | None = None, checkpoint: Path | None = None,
                    recipe: str = "pretrain") -> EvalTarget:
     """`--run ID`, `--checkpoint PATH`, or by default the newest finished run of `recipe`."""
     if run_id and checkpoint:
@@ -35,7 +40,7 @@ def resolve_target(registry: Any, settings: Any, run_id: str | None = None, chec
     if run_id:
         run = registry.require_run(run_id)
     else:
-        run = registry.newest_run(recipe, statuses=("finished",))
+        run = registry.newest_run(recipe, statuses=(RunStatus.FINISHED,))
         if run is None:
             raise UserError(f"no finished {recipe} run to evaluate: train one (`sviml run {recipe}`) or pass "
                             "--checkpoint PATH")
@@ -46,7 +51,7 @@ def resolve_target(registry: Any, settings: Any, run_id: str | None = None, chec
     return EvalTarget(run=run, checkpoint=export, export_dir=Path(export.path))
 
 
-def _from_folder(registry: Any, settings: Any, folder: Path) -> EvalTarget:
+def _from_folder(registry: Registry, settings: Settings, folder: Path) -> EvalTarget:
     from core.train.export import CONFIG, WEIGHTS, read_export_config
 
     folder = folder.resolve()
@@ -59,14 +64,13 @@ def _from_folder(registry: Any, settings: Any, folder: Path) -> EvalTarget:
         for checkpoint in registry.list_checkpoints(run.id, kind="export", complete_only=True):
             if Path(checkpoint.path).resolve() == folder:
                 return EvalTarget(run=run, checkpoint=checkpoint, export_dir=folder)
-    from core.registry.tables import utcnow
     from core.train.run_record import create_run
 
     size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
     run = create_run(registry, settings, recipe="external", config_name=folder.name,
                      config={"model": config.get("model", {}), "source": str(folder)}, name=f"external:{folder.name}",
                      world_size=1, seed=0, max_steps=None, tags={"checkpoint": str(folder)})
-    registry.update_run(run.id, status="finished", started=utcnow(), ended=utcnow())
+    registry.set_run_status(run.id, RunStatus.FINISHED)
     checkpoint = registry.add_checkpoint(run_id=run.id, tag="export", step=int(config.get("step", 0)),
                                          path=str(folder), kind="export", complete=True, bytes=size)
     return EvalTarget(run=registry.require_run(run.id), checkpoint=checkpoint, export_dir=folder)

@@ -9,7 +9,7 @@ One task, two dataset kinds:
   `fg_bg_acc` without the mask (exact 2-means of the positions + the better group-to-label
   matching per clip), and as L_t sees it (`foreground_probability` with the mask's centres):
   `fg_bg_acc_centred` (p > 0.5 = foreground) and `fg_bg_soft_centred` (the mean probability of
-  the right side). Rules and chance levels: `core.eval.fgbg_metrics`. The protocol's
+  the right side). Rules and chance levels: `core.metrics.foreground`. The protocol's
   `pixel_baseline` is `fg_bg_acc` of pooled raw pixels (`core.eval.pixel_baseline`).
 - `activitynet` (the untrimmed synthetic videos): `cut_f1`, see `core.eval.scene_cuts`.
 """
@@ -21,18 +21,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.data.feature_cache import cache_path, cached, weights_fingerprint
 from core.eval.context import EvalContext
-from core.eval.features import cache_path, cached, weights_fingerprint
-from core.eval.fgbg_metrics import (
-    clustered_accuracy,
-    constant_chance,
-    random_split_chance,
-    soft_accuracy,
-    thresholded_accuracy,
-)
 from core.eval.outcome import EvalOutcome
 from core.eval.pixel_baseline import pixel_positions
 from core.eval.synth_truth import part_root, read_clips, spread
+from core.metrics import foreground
 
 TASK = "temporal_grouping"
 SPLIT = "test"
@@ -95,15 +89,15 @@ def evaluate_fg_bg(ctx: EvalContext, dataset: Any, index: Any, max_videos: int |
     valid = arrays["valid"]
     return EvalOutcome(
         split=SPLIT,
-        metrics={"fg_bg_acc": clustered_accuracy(clip, mask), "fg_bg_acc_centred": thresholded_accuracy(probability, mask),
-                 "fg_bg_soft_centred": soft_accuracy(probability, mask)},
+        metrics={"fg_bg_acc": foreground.clustered_accuracy(clip, mask), "fg_bg_acc_centred": foreground.thresholded_accuracy(probability, mask),
+                 "fg_bg_soft_centred": foreground.soft_accuracy(probability, mask)},
         n=int(len(clip)),
         protocol={"frames": vcfg.num_frames, "size": vcfg.image_size, "views": 1, "head": "none (clip features)",
                   "positions": int(mask.shape[1]), "clips": int(len(clip)), "coverage": float(valid.mean()),
                   "paste_seed": SEED, "tau_t": tau, "foreground_share": float(mask.mean()),
                   "clustering": "exact 2-means of L2-normalised z[t], best group-to-label matching per clip",
-                  "pixel_baseline": clustered_accuracy(arrays["pixels"], mask), "max_videos": max_videos},
-        chance={"fg_bg_acc": random_split_chance(mask), "fg_bg_acc_centred": constant_chance(mask),
+                  "pixel_baseline": foreground.clustered_accuracy(arrays["pixels"], mask), "max_videos": max_videos},
+        chance={"fg_bg_acc": foreground.random_split_chance(mask), "fg_bg_acc_centred": foreground.constant_chance(mask),
                 "fg_bg_soft_centred": 50.0},
     )
 

@@ -12,30 +12,22 @@ linear layer. At test time the logits of the V views of a video are averaged (mu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import torch.nn.functional as F
+from pydantic import Field
 from torch import Tensor, nn
 
+from core.config import ConfigModel
 from core.heads.batches import on_device
 from core.heads.pooling import grid_pool, pooled_width
 
 
-@dataclass
-class ActionHeadConfig:
-    grid: int = 1  # tokens averaged over a grid x grid layout of spatial cells (1: over all of space)
+class ActionHeadConfig(ConfigModel):
+    grid: int = Field(1, ge=1)  # tokens averaged over a grid x grid layout of spatial cells (1: over all of space)
     keep_time: bool = False  # one pooled feature per temporal position, concatenated (else averaged)
-    dropout: float = 0.0  # on the pooled features, before the classifier
-    label_smoothing: float = 0.0
-
-    def validate(self) -> None:
-        from core.errors import UserError
-
-        if self.grid < 1:
-            raise UserError("head.grid must be >= 1")
-        if not 0 <= self.dropout < 1 or not 0 <= self.label_smoothing < 1:
-            raise UserError("head.dropout and head.label_smoothing must be within [0, 1)")
+    dropout: float = Field(0.0, ge=0, lt=1)  # on the pooled features, before the classifier
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
 
 
 class ActionClassifier(nn.Module):
@@ -43,7 +35,6 @@ class ActionClassifier(nn.Module):
 
     def __init__(self, cfg: ActionHeadConfig, video_width: int, temporal: int, num_classes: int) -> None:
         super().__init__()
-        cfg.validate()
         self.cfg = cfg
         width = pooled_width(video_width, temporal, cfg.grid, cfg.keep_time)  # F
         self.norm = nn.LayerNorm(width)  # the pooled features' scale differs from the tokens'

@@ -19,8 +19,8 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
+from core.config import validate_config
 from core.errors import UserError
-from core.model.config import from_dict
 
 
 def read_head_export(folder: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -39,8 +39,7 @@ def towers_from_config(config: dict[str, Any]) -> nn.Module:
     from core.model.config import ModelConfig
     from core.model.svilm import SViLM
 
-    model_cfg = {k: v for k, v in config["model"].items() if k != "preset"}
-    return SViLM(ModelConfig.from_dict(model_cfg))
+    return SViLM(ModelConfig.from_dict(config["model"], where="model"))
 
 
 def build_task_model(config: dict[str, Any]) -> nn.Module:
@@ -50,7 +49,7 @@ def build_task_model(config: dict[str, Any]) -> nn.Module:
         from core.heads.qa import QAFusionHead, QAHeadConfig, QAModel
 
         towers = towers_from_config(config)
-        head = QAFusionHead(from_dict(QAHeadConfig, config["head"]), towers.video.cfg.width, towers.text.width,
+        head = QAFusionHead(validate_config(QAHeadConfig, config["head"], "head"), towers.video.cfg.width, towers.text.width,
                             len(config["answers"]))
         return QAModel(towers, head)
     if task == "action":
@@ -58,14 +57,14 @@ def build_task_model(config: dict[str, Any]) -> nn.Module:
 
         towers = towers_from_config(config)
         vcfg = towers.video.cfg
-        head = ActionClassifier(from_dict(ActionHeadConfig, config["head"]), vcfg.width,
+        head = ActionClassifier(validate_config(ActionHeadConfig, config["head"], "head"), vcfg.width,
                                 vcfg.num_frames // vcfg.tubelet, len(config["classes"]))
         return ActionModel(towers, head)
     if task == "tal":
         from core.heads.localization import Localizer, LocalizerConfig
         from core.heads.localization_loss import LocalizerObjective
 
-        return LocalizerObjective(Localizer(from_dict(LocalizerConfig, config["head"]), int(config["in_width"]),
+        return LocalizerObjective(Localizer(validate_config(LocalizerConfig, config["head"], "head"), int(config["in_width"]),
                                             len(config["classes"])))
     if task == "retrieval":
         return towers_from_config(config)

@@ -24,27 +24,28 @@ synthetic suite's localization videos do).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
+from pydantic import Field, model_validator
 from torch import Tensor, nn
 
+from core.config import ConfigModel
 from core.heads.blocks import FusionBlock
 
 
-@dataclass
-class LocalizerConfig:
+class LocalizerConfig(ConfigModel):
     """The head's shape, its training targets and its post-processing."""
 
     snippets: int = 100  # T: features rescaled to this many snippets per video
     width: int = 128  # W
-    embed_layers: int = 2  # 1-D convolutions (kernel 3) on the snippet features
-    stem_layers: int = 1  # transformer layers at full resolution
+    embed_layers: int = Field(2, ge=1)  # 1-D convolutions (kernel 3) on the snippet features
+    stem_layers: int = Field(1, ge=0)  # transformer layers at full resolution
     levels: int = 5  # pyramid levels, strides 1, 2, 4, ... (one transformer layer each after the first)
     heads: int = 4
     mlp_ratio: float = 2.0
-    head_layers: int = 3  # convolutions of each prediction head, the last one predicting
+    head_layers: int = Field(3, ge=1)  # convolutions of each prediction head, the last one predicting
     dropout: float = 0.1
     position: bool = True  # add sinusoidal snippet positions before the transformer
     center_sample: float = 1.5  # a point is positive within this many strides of an action's centre
@@ -53,25 +54,19 @@ class LocalizerConfig:
     reg_weight: float = 1.0
     prior: float = 0.01  # initial foreground probability of the classifier (focal-loss init)
     pre_nms_threshold: float = 0.001  # candidates below this score are dropped before NMS
-    pre_nms_topk: int = 500  # at most this many candidates per video enter NMS
-    nms: str = "soft"  # soft (Gaussian soft-NMS, as ActionFormer/BMN/G-TAD) or hard
+    pre_nms_topk: int = Field(500, ge=1)  # at most this many candidates per video enter NMS
+    nms: Literal["soft", "hard"] = "soft"  # soft (Gaussian soft-NMS, as ActionFormer/BMN/G-TAD) or hard
     nms_sigma: float = 0.5  # soft-NMS decay
     nms_threshold: float = 0.5  # hard NMS tIoU
-    max_detections: int = 100  # per video, after NMS (ActivityNet's usual limit)
+    max_detections: int = Field(100, ge=1)  # per video, after NMS (ActivityNet's usual limit)
 
-    def validate(self) -> None:
-        from core.errors import UserError
-
+    @model_validator(mode="after")
+    def _consistent(self) -> LocalizerConfig:
         if self.width % self.heads:
-            raise UserError(f"head.width={self.width} is not divisible by head.heads={self.heads}")
+            raise ValueError(f"head.width={self.width} is not divisible by head.heads={self.heads}")
         if self.levels < 1 or 2 ** (self.levels - 1) > self.snippets:
-            raise UserError(f"head.levels={self.levels} needs 2^(levels-1) <= head.snippets={self.snippets}")
-        if self.embed_layers < 1 or self.head_layers < 1 or self.stem_layers < 0:
-            raise UserError("head.embed_layers and head.head_layers must be >= 1, head.stem_layers >= 0")
-        if self.nms not in ("soft", "hard"):
-            raise UserError(f"head.nms must be soft or hard, got {self.nms!r}")
-        if self.max_detections < 1 or self.pre_nms_topk < 1:
-            raise UserError("head.max_detections and head.pre_nms_topk must be >= 1")
+            raise ValueError(f"head.levels={self.levels} needs 2^(levels-1) <= head.snippets={self.snippets}")
+        return self
 
 
 class ConvNorm(nn.Module):
@@ -134,7 +129,6 @@ class Localizer(nn.Module):
 
     def __init__(self, cfg: LocalizerConfig, in_width: int, num_classes: int) -> None:
         super().__init__()
-        cfg.validate()
         self.cfg = cfg
         W = cfg.width
         self.embed = nn.Sequential(*(ConvNorm(in_width if i == 0 else W, W) for i in range(cfg.embed_layers)))

@@ -12,12 +12,14 @@ distance-IoU loss over positive points, both divided by the number of positive p
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from core.heads.batches import on_device
-from core.heads.localization import LocalizerConfig
+from core.heads.localization import LocalizerConfig, point_layout
 
 
 def assign_targets(points: dict[str, Tensor], segments: Tensor, labels: Tensor, num_classes: int,
@@ -85,7 +87,7 @@ class LocalizerObjective(torch.nn.Module):
     """The localizer under training: `forward(batch)` -> {"loss", "loss_cls", "loss_reg"}.
 
     batch: features [B, T, C], cls_target [B, P, K], reg_target [B, P, 2], positive [B, P]
-    (from `SnippetCollate`).
+    (from `LocalizerCollate`).
     """
 
     def __init__(self, head: torch.nn.Module) -> None:
@@ -97,3 +99,23 @@ class LocalizerObjective(torch.nn.Module):
         logits, distances = self.head(batch["features"])  # [B, P, K], [B, P, 2]
         return localization_loss(logits, distances, batch["cls_target"], batch["reg_target"], batch["positive"],
                                  self.head.cfg)
+
+
+class LocalizerCollate:
+    """Items -> features [B, T, C] and the head's targets: cls [B, P, K], reg [B, P, 2], positive [B, P]."""
+
+    def __init__(self, cfg: LocalizerConfig, num_classes: int):
+        self.cfg = cfg
+        self.num_classes = num_classes
+        self.points = point_layout(cfg)
+
+    def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        targets = [assign_targets(self.points, it["segments"], it["labels"], self.num_classes, self.cfg.center_sample)
+                   for it in items]
+        return {
+            "features": torch.stack([it["features"] for it in items]),  # [B, T, C]
+            "cls_target": torch.stack([t[0] for t in targets]),  # [B, P, K]
+            "reg_target": torch.stack([t[1] for t in targets]),  # [B, P, 2]
+            "positive": torch.stack([t[2] for t in targets]),  # [B, P]
+            "index": torch.tensor([it["index"] for it in items], dtype=torch.long),  # [B]
+        }

@@ -16,38 +16,34 @@ count as wrong at test time.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from pydantic import Field, model_validator
 from torch import Tensor, nn
 
+from core.config import ConfigModel
 from core.heads.batches import on_device
 from core.heads.blocks import FusionBlock
 
 
-@dataclass
-class QAHeadConfig:
+class QAHeadConfig(ConfigModel):
     """Size of the fusion head (the towers' sizes come from the pre-trained model)."""
 
     width: int = 256  # W
-    depth: int = 2  # fusion layers (the spec: 2-4)
+    depth: int = Field(2, ge=1)  # fusion layers (the spec: 2-4)
     heads: int = 4
     mlp_ratio: float = 4.0
-    dropout: float = 0.1
-    spatial_pool: int = 1  # average-pool the Ns grid by this factor per side (fewer video tokens)
-    label_smoothing: float = 0.0
+    dropout: float = Field(0.1, ge=0, lt=1)
+    spatial_pool: int = Field(1, ge=1)  # average-pool the Ns grid by this factor per side (fewer video tokens)
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
 
-    def validate(self) -> None:
-        from core.errors import UserError
-
+    @model_validator(mode="after")
+    def _divisible(self) -> QAHeadConfig:
         if self.width % self.heads:
-            raise UserError(f"head.width={self.width} is not divisible by head.heads={self.heads}")
-        if self.depth < 1 or self.spatial_pool < 1:
-            raise UserError("head.depth and head.spatial_pool must be >= 1")
-        if not 0 <= self.dropout < 1 or not 0 <= self.label_smoothing < 1:
-            raise UserError("head.dropout and head.label_smoothing must be within [0, 1)")
+            raise ValueError(f"head.width={self.width} is not divisible by head.heads={self.heads}")
+        return self
 
 
 class QAFusionHead(nn.Module):
@@ -55,7 +51,6 @@ class QAFusionHead(nn.Module):
 
     def __init__(self, cfg: QAHeadConfig, video_width: int, text_width: int, num_answers: int) -> None:
         super().__init__()
-        cfg.validate()
         self.cfg = cfg
         W = cfg.width
         self.video_in = nn.Linear(video_width, W)

@@ -10,33 +10,23 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
+from pydantic import Field
+
+from core.config import ConfigModel
 from core.data.index import Sample
 from core.data.tasks.qa import build_answer_vocab
 from core.errors import UserError
 
 
-@dataclass
-class VocabRule:
-    top_k: int | None = None  # keep at most this many answers (None: no cap)
-    min_count: int = 1  # keep answers seen at least this often in the train split
-
-    def validate(self, where: str) -> None:
-        if self.top_k is not None and self.top_k < 1:
-            raise UserError(f"{where}.top_k must be >= 1 or null")
-        if self.min_count < 1:
-            raise UserError(f"{where}.min_count must be >= 1")
+class VocabRule(ConfigModel):
+    top_k: int | None = Field(None, ge=1)  # keep at most this many answers (None: no cap)
+    min_count: int = Field(1, ge=1)  # keep answers seen at least this often in the train split
 
 
-@dataclass
-class VocabConfig:
-    msrvtt_qa: VocabRule = field(default_factory=lambda: VocabRule(top_k=1500))
-    msvd_qa: VocabRule = field(default_factory=lambda: VocabRule(min_count=2))
-
-    def validate(self) -> None:
-        self.msrvtt_qa.validate("vocab.msrvtt_qa")
-        self.msvd_qa.validate("vocab.msvd_qa")
+class VocabConfig(ConfigModel):
+    msrvtt_qa: VocabRule = VocabRule(top_k=1500)
+    msvd_qa: VocabRule = VocabRule(min_count=2)
 
     def rule(self, kind: str) -> VocabRule:
         """The rule of a dataset kind (`msrvtt-qa`, `msvd-qa`)."""

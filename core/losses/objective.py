@@ -50,7 +50,6 @@ class PretrainObjective(nn.Module):
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
-        cfg.validate()
         self.model = model
         self.cfg = cfg
         self.rank = rank

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from core.metrics.arrays import check_numeric, to_numpy
+from core.metrics.arrays import check_indices, check_numeric, to_numpy
 
 
 def average_views(logits: Any) -> np.ndarray:
@@ -50,12 +50,7 @@ def action_metrics(logits: Any, labels: Any) -> dict[str, float]:
     if logits.ndim != 2 or logits.shape[0] == 0 or logits.shape[1] == 0:
         raise ValueError(f"logits must be a non-empty [N, C] array, got shape {logits.shape}")
     n, n_class = logits.shape
-    if labels.shape != (n,):
-        raise ValueError(f"labels must have shape ({n},) to match logits, got {labels.shape}")
-    if labels.dtype.kind not in "iu":
-        raise ValueError(f"labels must hold integer class indices, got dtype {labels.dtype}")
-    if labels.min() < 0 or labels.max() >= n_class:
-        raise ValueError(f"labels must lie in [0, {n_class})")
+    check_indices(labels, "labels", n, n_class)
     if logits.dtype.kind == "f" and np.isnan(logits).any():
         raise ValueError("logits contain NaN")
 

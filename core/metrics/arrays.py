@@ -30,6 +30,16 @@ def to_numpy(x: Any) -> np.ndarray:
     return arr
 
 
+def check_indices(arr: np.ndarray, name: str, length: int, bound: int) -> None:
+    """Raise ValueError unless `arr` is `length` integers in [0, bound) (labels, ground-truth ids)."""
+    if arr.shape != (length,):
+        raise ValueError(f"{name} must have shape ({length},), got {arr.shape}")
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
+    if length and (arr.min() < 0 or arr.max() >= bound):
+        raise ValueError(f"{name} values must lie in [0, {bound})")
+
+
 def check_numeric(arr: np.ndarray, name: str) -> None:
     """Raise ValueError unless `arr` holds real numbers (bool, int or float)."""
     if arr.dtype.kind not in "biuf":

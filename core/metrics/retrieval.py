@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from core.metrics.arrays import check_numeric, to_numpy
+from core.metrics.arrays import check_indices, check_numeric, to_numpy
 
 RECALL_KS = (1, 5, 10)
 # Rows per block: ~4M compares, so the boolean temporaries stay in cache-sized pieces.
@@ -97,12 +97,7 @@ def retrieval_metrics(sim: Any, text_to_video: Any = None) -> dict[str, dict[str
 
 
 def _check_text_to_video(gt_video: np.ndarray, n_text: int, n_video: int) -> np.ndarray:
-    if gt_video.shape != (n_text,):
-        raise ValueError(f"text_to_video must have shape ({n_text},), got {gt_video.shape}")
-    if gt_video.dtype.kind not in "iu":
-        raise ValueError(f"text_to_video must hold integers, got dtype {gt_video.dtype}")
-    if gt_video.min() < 0 or gt_video.max() >= n_video:
-        raise ValueError(f"text_to_video values must lie in [0, {n_video})")
+    check_indices(gt_video, "text_to_video", n_text, n_video)
     missing = np.flatnonzero(np.bincount(gt_video, minlength=n_video) == 0)
     if missing.size:
         raise ValueError(

@@ -36,7 +36,6 @@ class SViLM(nn.Module):
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        cfg.validate()
         self.cfg = cfg
         self.video = VideoEncoder(cfg.video, cfg.embed_dim)
         self.text = TextEncoder(cfg.text, cfg.embed_dim)

@@ -83,7 +83,6 @@ class TextEncoder(nn.Module):
 
     def __init__(self, cfg: TextConfig, embed_dim: int) -> None:
         super().__init__()
-        cfg.validate()
         self.cfg = cfg
         self.bert = build_bert(cfg)
         self.proj = nn.Linear(self.bert.config.hidden_size, embed_dim, bias=False)

@@ -33,7 +33,6 @@ class VideoEncoder(nn.Module):
 
     def __init__(self, cfg: VideoConfig, embed_dim: int) -> None:
         super().__init__()
-        cfg.validate()
         self.cfg = cfg
         C = cfg.width
         self.patch_embed = TubeletEmbed(cfg.tubelet, cfg.patch, C)

@@ -6,12 +6,12 @@ not pay the ~0.4 s import of SQLModel/SQLAlchemy that the rest of the registry n
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from core.lazy import lazy_exports
 
 _EXPORTS = {
     "Registry": "core.registry.api",
-    "new_run_id": "core.registry.api",
+    "new_run_id": "core.registry.tables",
+    "RunStatus": "core.registry.schema",
     "SCHEMA_VERSION": "core.registry.schema",
     "Checkpoint": "core.registry.tables",
     "Dataset": "core.registry.tables",
@@ -24,7 +24,4 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'core.registry' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -6,11 +6,10 @@ session closes); writes happen in short `BEGIN IMMEDIATE` transactions.
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
@@ -18,13 +17,13 @@ from sqlmodel import Session, col, select
 
 from core.errors import UserError
 from core.registry.engine import build_engines, describe_db_error, ensure_schema
-from core.registry.schema import RESULT_COLUMNS, RUN_RECORD_COLUMNS, RUN_STATUSES
-from core.registry.tables import Checkpoint, Dataset, EvalResult, Run, utcnow
+from core.registry.schema import RESULT_COLUMNS, RUN_RECORD_COLUMNS, RunFilter, RunStatus
+from core.registry.tables import Checkpoint, Dataset, EvalResult, Run, new_run_id, utcnow
 
+if TYPE_CHECKING:
+    from core.settings import Settings
 
-def new_run_id() -> str:
-    """Sortable by creation time and unique across processes: `20261126-081502-9f3ab2`."""
-    return utcnow().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+__all__ = ["Registry", "new_run_id"]
 
 
 class Registry:
@@ -36,7 +35,7 @@ class Registry:
         ensure_schema(self._writer, self._reader, url)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Registry:
+    def from_settings(cls, settings: Settings) -> Registry:
         return cls(settings.database_url)
 
     def close(self) -> None:
@@ -92,10 +91,10 @@ class Registry:
             return result.rowcount > 0
 
     # -- runs -------------------------------------------------------------------------------
-    def create_run(self, **fields: Any) -> Run:
-        fields.setdefault("id", new_run_id())
-        fields.setdefault("name", fields["id"])
-        run = Run(**fields)
+    def create_run(self, run: Run) -> Run:
+        """Insert a new run row (`run.name` empty: named by its id)."""
+        if not run.name:
+            run.name = run.id
         with self._session(write=True) as session:
             session.add(run)
         return run
@@ -110,26 +109,44 @@ class Registry:
             raise UserError(f"no run with id {run_id!r} (see `sviml runs ls`)")
         return run
 
-    def update_run(self, run_id: str, **fields: Any) -> Run:
-        if "status" in fields and fields["status"] not in RUN_STATUSES:
-            raise ValueError(f"unknown run status {fields['status']!r}")
+    def set_run_status(self, run_id: str, status: RunStatus, *, error: str | None = None,
+                       world_size: int | None = None) -> Run:
+        """Move a run to `status` with the timestamps that go with it.
+
+        `running` (re)starts it: started and heartbeat now, no end and no error. An end
+        (finished, failed, interrupted) records the time and `error` (None clears an old one); a run
+        that ends without having run (an external checkpoint) gets the same start time.
+        """
+        status = RunStatus(status)
+        now = utcnow()
         with self._session(write=True) as session:
             run = session.get(Run, run_id)
             if run is None:
                 raise UserError(f"no run with id {run_id!r}")
-            for key, value in fields.items():
-                setattr(run, key, value)
+            run.status, run.heartbeat = status.value, now
+            if status is RunStatus.RUNNING:
+                run.started, run.ended, run.error = now, None, None
+            elif status is RunStatus.PENDING:
+                run.ended, run.error = None, None
+            else:
+                run.started, run.ended, run.error = run.started or now, now, error
+            if world_size is not None:
+                run.world_size = world_size
             session.add(run)
         return run
 
     def beat(self, run_id: str, step: int | None = None, metrics: dict[str, Any] | None = None) -> None:
         """Heartbeat: the run's process is alive at `step` with these latest metrics."""
-        fields: dict[str, Any] = {"heartbeat": utcnow()}
-        if step is not None:
-            fields["step"] = step
-        if metrics is not None:
-            fields["last_metrics"] = metrics
-        self.update_run(run_id, **fields)
+        with self._session(write=True) as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise UserError(f"no run with id {run_id!r}")
+            run.heartbeat = utcnow()
+            if step is not None:
+                run.step = step
+            if metrics is not None:
+                run.last_metrics = metrics
+            session.add(run)
 
     def list_runs(
         self,
@@ -153,15 +170,9 @@ class Registry:
         with self._session(write=False) as session:
             return list(session.exec(query))
 
-    def run_records(
-        self,
-        recipe: str | None = None,
-        status: str | None = None,
-        name_like: str | None = None,
-        limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    def run_records(self, query: RunFilter = RunFilter()) -> list[dict[str, Any]]:
         """Runs as plain dicts (`RUN_RECORD_COLUMNS`), newest first: what `runs ls` prints."""
-        runs = self.list_runs(recipe=recipe, status=status, name_like=name_like, limit=limit)
+        runs = self.list_runs(recipe=query.recipe, status=query.status, name_like=query.name_like, limit=query.limit)
         return [{name: getattr(run, name) for name in RUN_RECORD_COLUMNS} for run in runs]
 
     def run_details(self, run_ids: Iterable[str]) -> list[dict[str, Any]]:
@@ -170,7 +181,8 @@ class Registry:
         with self._session(write=False) as session:
             return [{"id": i, "config": c, "run_dir": d} for i, c, d in session.execute(query)]
 
-    def newest_run(self, recipe: str | None = None, statuses: Iterable[str] = ("finished",)) -> Run | None:
+    def newest_run(self, recipe: str | None = None,
+                   statuses: Iterable[str] = (RunStatus.FINISHED,)) -> Run | None:
         query = select(Run).where(col(Run.status).in_(list(statuses)))
         if recipe:
             query = query.where(Run.recipe == recipe)
@@ -179,8 +191,11 @@ class Registry:
             return session.exec(query).first()
 
     # -- checkpoints ------------------------------------------------------------------------
-    def add_checkpoint(self, **fields: Any) -> Checkpoint:
-        checkpoint = Checkpoint(**fields)
+    def add_checkpoint(self, *, run_id: str, tag: str, step: int, path: str, kind: str = "deepspeed",
+                       complete: bool = False, bytes: int = 0) -> Checkpoint:
+        """Record a checkpoint on disk (`kind`: deepspeed, resumable; export, consolidated weights)."""
+        checkpoint = Checkpoint(run_id=run_id, tag=tag, step=step, path=path, kind=kind, complete=complete,
+                                bytes=bytes)
         with self._session(write=True) as session:
             session.add(checkpoint)
             session.flush()

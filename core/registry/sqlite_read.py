@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from core.errors import UserError
@@ -25,7 +25,11 @@ from core.registry.schema import (
     RUN_RECORD_COLUMNS,
     SCHEMA_VERSION,
     TIME_COLUMNS,
+    RunFilter,
 )
+
+if TYPE_CHECKING:
+    from core.registry.api import Registry
 
 
 def _decode_json_column(values: tuple[str | None, ...]) -> list[Any]:
@@ -88,16 +92,11 @@ class SqliteReader:
         records = [dict(zip(columns, row, strict=True)) for row in zip(*by_column, strict=True)]
         return records
 
-    def run_records(self, recipe: str | None = None, status: str | None = None, name_like: str | None = None,
-                    limit: int | None = None) -> list[dict[str, Any]]:
-        where: list[tuple[str, Any]] = []
-        if recipe:
-            where.append(("recipe = ?", recipe))
-        if status:
-            where.append(("status = ?", status))
-        if name_like:
-            where.append(("name LIKE ?", name_like))
-        return self._select("run", RUN_RECORD_COLUMNS, where, "created DESC, id DESC", limit)
+    def run_records(self, query: RunFilter = RunFilter()) -> list[dict[str, Any]]:
+        """Runs as plain dicts, newest first (as `Registry.run_records`)."""
+        where = [(clause, value) for clause, value in (("recipe = ?", query.recipe), ("status = ?", query.status),
+                                                        ("name LIKE ?", query.name_like)) if value]
+        return self._select("run", RUN_RECORD_COLUMNS, where, "created DESC, id DESC", query.limit)
 
     def run_details(self, run_ids: Iterable[str]) -> list[dict[str, Any]]:
         """`id`, `config` and `run_dir` of the given runs (run records leave the config out, for speed)."""
@@ -129,7 +128,7 @@ def sqlite_file(url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
-def open_reader(url: str):  # -> SqliteReader | api.Registry
+def open_reader(url: str) -> SqliteReader | Registry:
     """The fastest reader for `url`: the stdlib one for an existing SQLite file, else the Registry."""
     path = sqlite_file(url)
     if path is not None and path.is_file():

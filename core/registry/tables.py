@@ -6,15 +6,23 @@ they are read and written as Python dicts/lists. Timestamps are UTC.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
+from core.registry.schema import RunStatus
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def new_run_id() -> str:
+    """Sortable by creation time and unique across processes: `20261126-081502-9f3ab2`."""
+    return utcnow().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
 class SchemaInfo(SQLModel, table=True):
@@ -46,8 +54,8 @@ class Run(SQLModel, table=True):
     """One training run (pre-training or a task head), from `pending` to a final status."""
 
     __tablename__ = "run"
-    id: str = Field(primary_key=True)
-    name: str = Field(index=True)
+    id: str = Field(default_factory=new_run_id, primary_key=True)
+    name: str = Field(default="", index=True)  # empty: the id
     recipe: str = Field(index=True)
     config_name: str
     config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
@@ -58,7 +66,7 @@ class Run(SQLModel, table=True):
     seed: int | None = None
     host: str | None = None
     world_size: int = 1
-    status: str = Field(default="pending", index=True)
+    status: str = Field(default=RunStatus.PENDING.value, index=True)  # a RunStatus value
     step: int = 0
     max_steps: int | None = None
     last_metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from core.errors import UserError
-from core.report.catalog import TASKS
 from core.report.footnotes import describe_protocol, protocol_key
+from core.report.known_metrics import TASKS
 from core.report.paper import PAPER_ABLATION, TABLE6_COLUMNS, TABLE6_NOTE, PaperAblationRow
 from core.report.table import SYNTHETIC_NOTE, build_groups, flag_best, number_footnotes, result_column
 from core.report.table_model import MEASURED, PAPER_SOURCE, Cell, Column, ReportTable, Row

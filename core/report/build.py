@@ -11,11 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import UserError
-from core.report.catalog import TASKS
+from core.report.known_metrics import TASKS
 from core.report.table_model import MEASURED, ReportTable
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 FORMATS = ("table", "md", "csv", "json", "html")
 PAPER_CHOICES = ("all", "svilm", "none")
@@ -75,7 +78,7 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def _meta(table: ReportTable, options: ReportOptions, settings: Any) -> dict[str, str]:
+def _meta(table: ReportTable, options: ReportOptions, settings: Settings) -> dict[str, str]:
     measured = sum(row.source == MEASURED for row in table.rows)
     what = "variants" if table.kind == "ablation" else "runs"
     return {
@@ -86,7 +89,7 @@ def _meta(table: ReportTable, options: ReportOptions, settings: Any) -> dict[str
     }
 
 
-def build_report(settings: Any, options: ReportOptions) -> ReportOutput:
+def build_report(settings: Settings, options: ReportOptions) -> ReportOutput:
     """Select, pivot, plot and render one report; writes `options.out` (and plots) when asked."""
     from core.registry.sqlite_read import open_reader
     from core.report.paper import paper_numbers

@@ -13,15 +13,7 @@ from html import escape
 from itertools import groupby
 from pathlib import Path
 
-from core.report.format import (
-    cell_text,
-    column_label,
-    delta_is_better,
-    format_delta,
-    identity_headers,
-    legend,
-    source_label,
-)
+from core.report import format as fmt
 from core.report.table_model import PAPER_SOURCE, Column, ColumnGroup, ReportTable, Row
 
 CSS = """
@@ -44,15 +36,15 @@ def _value(row: Row, column: Column) -> str:
     cell = row.cells.get(column.key)
     if cell is None:
         return '<td class="num"></td>'
-    text = escape(cell_text(cell, row))
+    text = escape(fmt.cell_text(cell, row))
     if cell.best:
         text = f"<strong>{text}</strong>"
     if cell.footnote is not None:
         text += f'<sup><a href="#fn-{cell.footnote}">{cell.footnote}</a></sup>'
     if cell.delta is not None:
-        better = delta_is_better(cell.delta, column)
+        better = fmt.delta_is_better(cell.delta, column)
         css = "" if better is None else (' class="better"' if better else ' class="worse"')
-        text += f" <span{css}>({escape(format_delta(cell.delta))})</span>"
+        text += f" <span{css}>({escape(fmt.format_delta(cell.delta))})</span>"
     return f'<td class="num">{text}</td>'
 
 
@@ -63,7 +55,7 @@ def _row_class(row: Row) -> str:
 
 
 def _identity(report: ReportTable, row: Row, with_fields: bool) -> str:
-    cells = [source_label(row), row.label] if report.show_source else [row.label]
+    cells = [fmt.source_label(row), row.label] if report.show_source else [row.label]
     if with_fields:
         cells += [row.fields.get(name, "") for name in report.row_fields]
         cells += [row.config.get(key, "") for key in report.config_keys]
@@ -80,12 +72,12 @@ def _metric_header(identity: Sequence[str], groups: Sequence[ColumnGroup], with_
             css = ' class="synthetic"' if columns[0].synthetic else ""
             css = ' class="paper"' if columns[0].source == PAPER_SOURCE else css
             top += f'<th colspan="{len(columns)}"{css}>{escape(label)}</th>'
-            bottom += "".join(f"<th{css}>{escape(column_label(c))}</th>" for c in columns)
+            bottom += "".join(f"<th{css}>{escape(fmt.column_label(c))}</th>" for c in columns)
     return f"<thead><tr>{top}</tr><tr>{bottom}</tr></thead>"
 
 
 def _metric_table(report: ReportTable, groups: Sequence[ColumnGroup], rows: Sequence[Row], with_fields: bool) -> str:
-    identity = identity_headers(report.kind, report.show_source)
+    identity = fmt.identity_headers(report.kind, report.show_source)
     identity += [*report.row_fields, *report.config_keys] if with_fields else []
     columns = [column for group in groups for column in group.columns]
     body = "".join(
@@ -96,7 +88,7 @@ def _metric_table(report: ReportTable, groups: Sequence[ColumnGroup], rows: Sequ
 
 
 def _runs_table(report: ReportTable) -> str:
-    names = [*identity_headers(report.kind, report.show_source), *report.row_fields, *report.config_keys]
+    names = [*fmt.identity_headers(report.kind, report.show_source), *report.row_fields, *report.config_keys]
     head = "".join(f"<th>{escape(n)}</th>" for n in names)
     body = "".join(f"<tr{_row_class(row)}>{_identity(report, row, True)}</tr>" for row in report.measured_rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -117,7 +109,7 @@ def render_html(report: ReportTable, plots: Sequence[Path] = (), meta: Mapping[s
     ]
     if meta:
         parts.append('<p class="meta">' + " · ".join(f"{escape(k)}: {escape(v)}" for k, v in meta.items()) + "</p>")
-    parts.append(f'<p class="legend">{escape(legend(report.baseline is not None))}</p>')
+    parts.append(f'<p class="legend">{escape(fmt.legend(report.baseline is not None))}</p>')
     if report.layout == "single":
         parts.append(_metric_table(report, report.groups, report.rows, with_fields=True))
     else:

@@ -10,16 +10,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from core.report.format import (
-    cell_text,
-    column_label,
-    delta_is_better,
-    format_delta,
-    identity_headers,
-    legend,
-    source_label,
-    superscript,
-)
+from core.report import format as fmt
 from core.report.table_model import PAPER_SOURCE, Column, ColumnGroup, ReportTable, Row
 
 PAPER_STYLE = "italic cyan"
@@ -31,13 +22,13 @@ def _value(row: Row, column: Column) -> Any:
     cell = row.cells.get(column.key)
     if cell is None:
         return Text("")
-    text = Text(cell_text(cell, row), style="bold" if cell.best else "")
+    text = Text(fmt.cell_text(cell, row), style="bold" if cell.best else "")
     if cell.footnote is not None:
-        text.append(superscript(cell.footnote), style="dim")
+        text.append(fmt.superscript(cell.footnote), style="dim")
     if cell.delta is not None:
-        better = delta_is_better(cell.delta, column)
+        better = fmt.delta_is_better(cell.delta, column)
         style = "" if better is None else ("green" if better else "red")
-        text.append(f" ({format_delta(cell.delta)})", style=style)
+        text.append(f" ({fmt.format_delta(cell.delta)})", style=style)
     return text
 
 
@@ -54,7 +45,7 @@ def _add_metric_columns(table: Any, groups: Sequence[ColumnGroup], with_task: bo
     columns = []
     for group in groups:
         for column in group.columns:
-            head = f"{column.dataset_label}\n{column_label(column)}"
+            head = f"{column.dataset_label}\n{fmt.column_label(column)}"
             style = "italic cyan" if column.source == PAPER_SOURCE else None
             table.add_column(f"{group.task}\n{head}" if with_task else head, justify="right", overflow="fold",
                              style=style, header_style=f"bold {style}" if style else "bold")
@@ -63,7 +54,7 @@ def _add_metric_columns(table: Any, groups: Sequence[ColumnGroup], with_task: bo
 
 
 def _identity(report: ReportTable, row: Row, with_fields: bool) -> list[str]:
-    cells = [source_label(row), row.label] if report.show_source else [row.label]
+    cells = [fmt.source_label(row), row.label] if report.show_source else [row.label]
     if with_fields:
         cells += [row.fields.get(name, "") for name in report.row_fields]
         cells += [row.config.get(key, "") for key in report.config_keys]
@@ -74,9 +65,9 @@ def render_rich(report: ReportTable) -> list[Any]:
     """Renderables to print on a rich Console, in order."""
     from rich.text import Text
 
-    identity = identity_headers(report.kind, report.show_source)
+    identity = fmt.identity_headers(report.kind, report.show_source)
     fields = [*report.row_fields, *report.config_keys]
-    out: list[Any] = [Text(report.title, style="bold"), Text(legend(report.baseline is not None), style="dim")]
+    out: list[Any] = [Text(report.title, style="bold"), Text(fmt.legend(report.baseline is not None), style="dim")]
     if report.layout == "single":
         table = _new_table(None, [*identity, *fields])
         columns = _add_metric_columns(table, report.groups, with_task=True)
@@ -100,7 +91,7 @@ def render_rich(report: ReportTable) -> list[Any]:
     if report.footnotes:
         notes = Text("footnotes\n", style="bold")
         for note in report.footnotes:
-            notes.append(f"{superscript(note.number)} {note.text}\n", style=PAPER_STYLE if note.source == PAPER_SOURCE
+            notes.append(f"{fmt.superscript(note.number)} {note.text}\n", style=PAPER_STYLE if note.source == PAPER_SOURCE
                          else "")
         out.append(notes)
     for note in report.notes:

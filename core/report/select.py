@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import UserError
+from core.registry.schema import RunFilter
 
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's variable limit on any build
 
@@ -60,7 +61,7 @@ def select_runs(
     else:
         results = reader.query_results(tasks=task_list)
         with_results = {result["run_id"] for result in results}
-        records = {run["id"]: run for run in reader.run_records(recipe="pretrain")}
+        records = {run["id"]: run for run in reader.run_records(RunFilter(recipe="pretrain"))}
         chosen = [run for run in records.values() if run["id"] in with_results]
     if name:
         chosen = [run for run in chosen if fnmatch.fnmatchcase(run.get("name") or "", name)]

@@ -14,7 +14,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from core.report.catalog import (
+from core.report.config_diff import differing_keys, show_value
+from core.report.footnotes import FootnoteBook, describe_protocol, protocol_key
+from core.report.known_metrics import (
     dataset_kind,
     dataset_order,
     is_headline,
@@ -24,8 +26,6 @@ from core.report.catalog import (
     task_order,
     task_title,
 )
-from core.report.config_diff import differing_keys, show_value
-from core.report.footnotes import FootnoteBook, describe_protocol, protocol_key
 from core.report.paper import PaperNumber
 from core.report.table_model import (
     MEASURED,

@@ -15,11 +15,14 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import UserError
 from core.train import rng
 from core.train.distributed import barrier
+
+if TYPE_CHECKING:
+    from deepspeed import DeepSpeedEngine
 
 MANIFEST = "MANIFEST.json"
 
@@ -85,7 +88,7 @@ class SavedCheckpoint:
 class CheckpointManager:
     """Saves and restores one run's checkpoints; every rank calls `save`/`load` together."""
 
-    def __init__(self, engine: Any, folder: Path, rank: int, keep_last: int):
+    def __init__(self, engine: DeepSpeedEngine, folder: Path, rank: int, keep_last: int):
         self.engine = engine
         self.folder = folder
         self.rank = rank

@@ -7,62 +7,47 @@ learning rate in a separate DeepSpeed file).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
+
+from core.config import ConfigModel, FloatPair
 from core.errors import UserError
 
+if TYPE_CHECKING:
+    from core.registry import Registry
 
-@dataclass
-class TrainConfig:
+
+class TrainConfig(ConfigModel):
     """Optimisation and bookkeeping of one training run."""
 
-    batch_size: int = 32  # global batch: micro_batch_size x world_size x accumulation
-    micro_batch_size: int | None = None  # per process and step; default: batch_size / world_size
-    zero_stage: int = 0  # DeepSpeed ZeRO stage 0-3
-    precision: str = "auto"  # auto: bf16 on GPU, fp32 on CPU; or fp32 / bf16
-    lr: float = 3e-4  # peak learning rate (AdamW)
-    min_lr_ratio: float = 0.01  # cosine decays to lr * min_lr_ratio
-    warmup_steps: int = 50  # linear warm-up from 0
-    max_steps: int = 1000  # optimizer steps
+    batch_size: int = Field(32, ge=1)  # global batch: micro_batch_size x world_size x accumulation
+    micro_batch_size: int | None = Field(None, ge=1)  # per process and step; default: batch_size / world_size
+    zero_stage: Literal[0, 1, 2, 3] = 0  # DeepSpeed ZeRO stage
+    precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 on GPU, fp32 on CPU
+    lr: float = Field(3e-4, gt=0)  # peak learning rate (AdamW)
+    min_lr_ratio: float = Field(0.01, ge=0, le=1)  # cosine decays to lr * min_lr_ratio
+    warmup_steps: int = Field(50, ge=0)  # linear warm-up from 0
+    max_steps: int = Field(1000, ge=1)  # optimizer steps
     weight_decay: float = 0.05
-    betas: tuple[float, float] = (0.9, 0.98)
+    betas: FloatPair = (0.9, 0.98)
     eps: float = 1e-6
-    grad_clip: float = 1.0  # global gradient-norm clip; 0 disables
-    save_every: int = 200  # checkpoint every N steps (and always at the end)
-    keep_last: int = 2  # newest K resumable checkpoints kept on disk
-    log_every: int = 10  # TensorBoard scalars and the registry heartbeat every N steps
+    grad_clip: float = Field(1.0, ge=0)  # global gradient-norm clip; 0 disables
+    save_every: int = Field(200, ge=1)  # checkpoint every N steps (and always at the end)
+    keep_last: int = Field(2, ge=1)  # newest K resumable checkpoints kept on disk
+    log_every: int = Field(10, ge=1)  # TensorBoard scalars and the registry heartbeat every N steps
     seed: int = 0
     compile: bool = False  # torch.compile the towers (pre-training; on an H200 base went 24.8% -> 29.1% MFU)
 
-    def validate(self, can_compile: bool = True) -> None:
-        """`can_compile`: whether the recipe honours `compile` (a recipe that does not refuses it)."""
-        if self.batch_size < 1:
-            raise UserError("train.batch_size must be >= 1")
-        if self.micro_batch_size is not None and self.micro_batch_size < 1:
-            raise UserError("train.micro_batch_size must be >= 1")
-        if self.zero_stage not in (0, 1, 2, 3):
-            raise UserError(f"train.zero_stage must be 0, 1, 2 or 3, got {self.zero_stage}")
-        if self.precision not in ("auto", "fp32", "bf16"):
-            raise UserError(f"train.precision must be auto, fp32 or bf16, got {self.precision!r}")
-        if self.lr <= 0:
-            raise UserError("train.lr must be > 0")
-        if not 0 <= self.min_lr_ratio <= 1:
-            raise UserError("train.min_lr_ratio must be within [0, 1]")
-        if self.max_steps < 1:
-            raise UserError("train.max_steps must be >= 1")
-        if not 0 <= self.warmup_steps <= self.max_steps:
-            raise UserError("train.warmup_steps must be within [0, train.max_steps]")
-        if self.save_every < 1 or self.log_every < 1 or self.keep_last < 1:
-            raise UserError("train.save_every, train.log_every and train.keep_last must be >= 1")
-        if self.grad_clip < 0:
-            raise UserError("train.grad_clip must be >= 0")
-        if self.compile and not can_compile:
-            raise UserError("train.compile is a pre-training switch; this recipe does not compile its model")
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainConfig:
+        if self.warmup_steps > self.max_steps:
+            raise ValueError("train.warmup_steps must be within [0, train.max_steps]")
         if self.compile and self.zero_stage == 3:
             # ZeRO-3 leaves each parameter an empty placeholder outside its module's gather hooks,
             # and the compiler traces those placeholders (a shape error on the first step).
-            raise UserError("train.compile does not work with train.zero_stage=3; use ZeRO 0-2 or drop compile")
+            raise ValueError("train.compile does not work with train.zero_stage=3; use ZeRO 0-2 or drop compile")
+        return self
 
     def batch_layout(self, world_size: int) -> tuple[int, int]:
         """(micro batch per process, gradient accumulation steps) for `world_size` processes."""
@@ -78,6 +63,43 @@ class TrainConfig:
         if self.precision == "auto":
             return "bf16" if device_type == "cuda" else "fp32"
         return self.precision
+
+
+class HeadTrainConfig(TrainConfig):
+    """The `train` section of a task-head recipe: the same fields, without `compile`'s switch."""
+
+    @model_validator(mode="after")
+    def _no_compile(self) -> HeadTrainConfig:
+        if self.compile:
+            raise ValueError("train.compile is a pre-training switch; this recipe does not compile its model")
+        return self
+
+
+class RecipeConfig(ConfigModel):
+    """What every recipe's config has: a description and a `train` section (each recipe adds its own
+    sections), and what the launcher asks of it before a run is registered."""
+
+    description: str = ""
+    train: TrainConfig = Field(default_factory=TrainConfig)
+
+    @model_serializer(mode="wrap")
+    def _train_last(self, serialize: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Saved configs read like the YAML files: what is trained first, how it is trained last.
+        data = serialize(self)
+        data["train"] = data.pop("train")
+        return data
+
+    def check_ready(self, registry: Registry) -> None:
+        """Fail (UserError) before any work if the datasets or weights named are missing; may fill in
+        resolved values (a head's `init`), so that the saved config names exactly what the run used."""
+
+    def run_tags(self) -> dict[str, Any]:
+        """What reports and lookups group the run by."""
+        return {}
+
+    def parent_run(self) -> str | None:
+        """The run this one builds on (a task head's pre-training run), or None."""
+        return None
 
 
 def deepspeed_config(train: TrainConfig, world_size: int, device_type: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import torch
@@ -20,11 +20,14 @@ from safetensors.torch import load_file, save_file
 
 from core.errors import UserError
 
+if TYPE_CHECKING:
+    from deepspeed import DeepSpeedEngine
+
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 
 
-def consolidated_state_dict(engine: Any, zero_stage: int, checkpoint_dir: Path | None) -> dict[str, torch.Tensor]:
+def consolidated_state_dict(engine: DeepSpeedEngine, zero_stage: int, checkpoint_dir: Path | None) -> dict[str, torch.Tensor]:
     """Full fp32 weights (call on rank 0 after the final checkpoint is complete)."""
     if zero_stage == 0 and not engine.bfloat16_enabled():
         return {k: v.detach().float().cpu().clone() for k, v in engine.module.state_dict().items()}
@@ -79,9 +82,7 @@ def load_exported(folder: Path, device: str | torch.device = "cpu"):  # -> core.
 
     folder = Path(folder)
     config = read_export_config(folder)
-    model_cfg = dict(config["model"])
-    model_cfg.pop("preset", None)
-    model = SViLM(ModelConfig.from_dict(model_cfg))
+    model = SViLM(ModelConfig.from_dict(config["model"], where="model"))
     weights = folder / WEIGHTS
     if not weights.is_file():
         raise UserError(f"{folder} has no {WEIGHTS}")

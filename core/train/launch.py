@@ -1,106 +1,63 @@
-"""Starting a recipe's run: in this process (one process), through torchrun (several processes
-on this machine) or DeepSpeed's launcher (a hostfile of nodes).
+"""Starting a run's worker processes: torchrun (several processes on this machine) or DeepSpeed's
+launcher (a hostfile of nodes), and the `RecipeLauncher` protocol that code below the CLI uses to
+start recipes by name without importing them (`recipes.launch.Launcher` implements it).
 
 The CLI creates the run row first (so a run that fails to start is still recorded), then the
-recipe's processes pick it up by id. If they die without recording an end, the launcher marks
-the run failed with their exit code. Ctrl-C reaches the workers as SIGTERM: they agree on a
-step, save a final checkpoint and mark the run `interrupted`.
+recipe's processes pick it up by id. If they die without recording an end, `spawn` marks the run
+failed with their exit code. Ctrl-C reaches the workers as SIGTERM: they agree on a step, save a
+final checkpoint and mark the run `interrupted`.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.errors import UserError
+from core.registry.schema import RunStatus
+from core.train.lifecycle import exit_code
 
-UNFINISHED = ("pending", "running", "failed", "interrupted")
-
-
-def recipe_module(recipe: str) -> ModuleType:
-    from recipes import RECIPES
-
-    if recipe not in RECIPES:
-        raise UserError(f"unknown recipe {recipe!r}; recipes: {', '.join(RECIPES)}")
-    return importlib.import_module(RECIPES[recipe][0])
+if TYPE_CHECKING:
+    from core.registry import Run
+    from core.settings import Settings
+    from core.train.config import RecipeConfig
 
 
-def create(
-    registry: Any,
-    settings: Any,
-    recipe: str,
-    config: str,
-    overrides: dict[str, Any],
-    world_size: int,
-    name: str | None = None,
-    parent_id: str | None = None,
-    tags: dict[str, Any] | None = None,
-):
-    """Resolve and validate the config, then register a `pending` run and write its folder."""
-    from core.train.run_record import create_run
-    from recipes import config_path
+class RecipeLauncher(Protocol):
+    """Creates and runs recipe runs by name (what `sviml run`, `sviml eval`'s heads and ablations use)."""
 
-    module = recipe_module(recipe)
-    path = config_path(recipe, config)
-    cfg = module.load_config(path, overrides)
-    module.check_ready(cfg, registry)
-    tree = module.config_to_dict(cfg)
-    if parent_id is None and hasattr(module, "parent_run"):  # a task head: its pre-training run
-        parent_id = module.parent_run(cfg)
-    ds_config = module.deepspeed_json(cfg, world_size, settings.resolved_device())
-    return create_run(
-        registry, settings, recipe=recipe, config_name=path.stem, config=tree, name=name, world_size=world_size,
-        seed=cfg.train.seed, max_steps=cfg.train.max_steps, parent_id=parent_id,
-        tags={**module.run_tags(cfg), **(tags or {})}, extra_files={"ds_config.json": ds_config},
-    )
+    def load_config(self, recipe: str, config: str, overrides: Mapping[str, Any]) -> RecipeConfig:
+        """The recipe's named config with overrides, validated."""
+
+    def create(self, recipe: str, config: str, overrides: Mapping[str, Any], world_size: int, *,
+               name: str | None = None, parent_id: str | None = None,
+               tags: Mapping[str, Any] | None = None) -> Run:
+        """Validate, check readiness and register a `pending` run with its folder."""
+
+    def execute(self, run: Run, nproc: int = 1, hostfile: Path | None = None, resume: bool = False,
+                show_progress: bool = True) -> int:
+        """Train `run` (in this process when `nproc` is 1); returns an exit code (0, 1 or 130)."""
 
 
-def find_resumable(registry: Any, recipe: str, run_id: str | None):
-    """The run to resume: `run_id`, or the newest unfinished run of `recipe`."""
-    if run_id:
-        run = registry.require_run(run_id)
-        if run.recipe != recipe:
-            raise UserError(f"run {run_id} is a {run.recipe} run, not {recipe}")
-    else:
-        run = registry.newest_run(recipe, statuses=UNFINISHED)
-        if run is None:
-            raise UserError(f"no unfinished {recipe} run to resume (see `sviml runs ls`)")
-    if run.status == "finished":
-        raise UserError(f"run {run.id} already finished")
-    return run
-
-
-def execute(run: Any, settings: Any, nproc: int, hostfile: Path | None, resume: bool) -> int:
-    """Run the recipe for `run`; returns an exit code (0 finished, 1 failed, 130 interrupted)."""
-    module = recipe_module(run.recipe)
-    if nproc == 1 and hostfile is None:
-        status = module.train(run.id, settings, resume=resume)
-        return {"finished": 0, "interrupted": 130}.get(status, 1)
-    return _spawn(run, settings, nproc, hostfile, resume)
-
-
-def _spawn(run: Any, settings: Any, nproc: int, hostfile: Path | None, resume: bool) -> int:
+def spawn(module: str, run: Run, settings: Settings, nproc: int, hostfile: Path | None, resume: bool) -> int:
+    """Run `python -m <module> --run-id ID` on `nproc` processes per node; returns an exit code."""
     from core.registry import Registry
     from core.train.distributed import free_port
-    from core.train.run_record import mark_ended
-    from recipes import RECIPES
 
-    module_name = RECIPES[run.recipe][0]
     args = ["--run-id", run.id] + (["--resume"] if resume else [])
     if hostfile is None:
         command = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}",
-                   f"--master_port={free_port()}", "-m", module_name, *args]
+                   f"--master_port={free_port()}", "-m", module, *args]
     else:
         if not hostfile.is_file():
             raise UserError(f"hostfile not found: {hostfile}")
         command = [sys.executable, "-m", "deepspeed.launcher.runner", "--hostfile", str(hostfile),
-                   f"--num_gpus={nproc}", f"--master_port={free_port()}", "--module", module_name, *args]
+                   f"--num_gpus={nproc}", f"--master_port={free_port()}", "--module", module, *args]
     env = dict(os.environ, SVIML_HOME=str(settings.home), SVIML_DB_URL=settings.database_url)
     if settings.resolved_device() == "cpu":
         env.setdefault("DS_ACCELERATOR", "cpu")
@@ -119,7 +76,7 @@ def _spawn(run: Any, settings: Any, nproc: int, hostfile: Path | None, resume: b
             code = proc.wait()
     registry = Registry.from_settings(settings)
     final = registry.require_run(run.id)
-    if final.status in ("pending", "running"):
-        mark_ended(registry, run.id, "failed", error=f"worker processes exited with code {code}")
+    if final.status in (RunStatus.PENDING, RunStatus.RUNNING):
+        registry.set_run_status(run.id, RunStatus.FAILED, error=f"worker processes exited with code {code}")
         return 1
-    return {"finished": 0, "interrupted": 130}.get(final.status, 1)
+    return exit_code(final.status)

@@ -1,5 +1,5 @@
-"""A run's life in the registry: created `pending` with its resolved config, then `running`
-with a heartbeat, and finally `finished`, `failed` (with the error) or `interrupted`."""
+"""A run's birth in the registry: a `pending` row with its resolved config, the code's git state
+and its folder. The rest of its life (`running`, heartbeats, the end) is `core.train.lifecycle`'s."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ import json
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from core.registry.tables import Run, utcnow
+from core.registry.schema import RunStatus
+from core.registry.tables import Run, new_run_id
+
+if TYPE_CHECKING:
+    from core.registry import Registry
+    from core.settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -32,8 +37,8 @@ def git_state(folder: Path = PROJECT_DIR) -> tuple[str | None, bool]:
 
 
 def create_run(
-    registry: Any,
-    settings: Any,
+    registry: Registry,
+    settings: Settings,
     *,
     recipe: str,
     config_name: str,
@@ -47,8 +52,6 @@ def create_run(
     extra_files: dict[str, Any] | None = None,
 ) -> Run:
     """Register a `pending` run and write its folder: config.yaml (+ extra JSON files)."""
-    from core.registry.api import new_run_id
-
     run_id = new_run_id()
     run_dir = settings.run_dir(run_id)
     run_dir.mkdir(parents=True, exist_ok=False)
@@ -58,19 +61,9 @@ def create_run(
     for file_name, content in (extra_files or {}).items():
         (run_dir / file_name).write_text(json.dumps(content, indent=2))
     sha, dirty = git_state()
-    return registry.create_run(
+    return registry.create_run(Run(
         id=run_id, name=name or f"{recipe}-{config_name}-{run_id[-6:]}", recipe=recipe, config_name=config_name,
         config=config, parent_id=parent_id, tags=tags or {}, git_sha=sha, git_dirty=dirty, seed=seed,
-        host=socket.gethostname(), world_size=world_size, status="pending", max_steps=max_steps,
+        host=socket.gethostname(), world_size=world_size, status=RunStatus.PENDING, max_steps=max_steps,
         run_dir=str(run_dir),
-    )
-
-
-def mark_running(registry: Any, run_id: str, world_size: int) -> None:
-    now = utcnow()
-    registry.update_run(run_id, status="running", started=now, heartbeat=now, ended=None, error=None,
-                        world_size=world_size)
-
-
-def mark_ended(registry: Any, run_id: str, status: str, error: str | None = None) -> None:
-    registry.update_run(run_id, status=status, ended=utcnow(), heartbeat=utcnow(), error=error)
+    ))

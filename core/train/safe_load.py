@@ -9,11 +9,14 @@ refused with a clear error. Installed on every engine the recipes build (`instal
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from core.errors import UserError
+
+if TYPE_CHECKING:
+    from deepspeed import DeepSpeedEngine
 
 # Bound at import: callers may patch `torch.load` itself to route third-party code through here.
 _TORCH_LOAD = torch.load
@@ -37,7 +40,7 @@ def safe_torch_load(path: str | Path, map_location: Any = None) -> Any:
         raise UserError(f"refusing to load checkpoint file {path}: not a plain tensor file ({first})") from err
 
 
-def install(engine: Any) -> None:
+def install(engine: DeepSpeedEngine) -> None:
     """Make `engine.load_checkpoint` read every file through `safe_torch_load`."""
     from deepspeed.runtime.checkpoint_engine.torch_checkpoint_engine import TorchCheckpointEngine
 

@@ -1,22 +1,26 @@
-"""Small pieces the task-head recipes share with pre-training's loop, so each recipe stays a short,
-explicit top-to-bottom loop: endless batches, the gradient norm, registered checkpoints, the final
-export, and optimizer groups with a lower learning rate for pre-trained towers.
+"""The pieces of a training step that every recipe shares: endless batches, one optimizer step of
+gradient accumulation over the DeepSpeed engine, the gradient norm, torch.compile of the towers,
+optimizer groups with a lower learning rate for pre-trained towers, and a thread cap for tiny ops.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
+if TYPE_CHECKING:
+    from deepspeed import DeepSpeedEngine
 
-def forever(loader: Any) -> Iterator[dict[str, Any]]:
+    from core.model.svilm import SViLM
+
+
+def forever(loader: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Batches across epochs: each `iter(loader)` is one epoch from the loader's position.
 
     One empty pass is normal (a run resumed in an epoch's dropped tail); two in a row mean the
@@ -32,7 +36,49 @@ def forever(loader: Any) -> Iterator[dict[str, Any]]:
             raise RuntimeError("the training loader yields no batch: the split has fewer samples than one batch")
 
 
-def measured_grad_norm(engine: Any, zero_stage: int) -> float:
+@dataclass
+class StepStats:
+    """What one optimizer step measured."""
+
+    outputs: dict[str, float]  # the engine's outputs ("loss", its terms, diagnostics) averaged over micro-batches
+    lr: float  # the first optimizer group's rate this step used (a head's, where there is one)
+    grad_norm: float
+    step_time_s: float
+    data_wait_s: float  # of which waiting for batches
+    skipped: int  # missing or unreadable clips the batches replaced
+
+
+def optimizer_step(engine: DeepSpeedEngine, batches: Iterator[dict[str, Any]], accumulation: int,
+                   zero_stage: int) -> StepStats:
+    """One optimizer step: `accumulation` micro-batches through forward and backward, then the update.
+
+    The engine wraps a module whose forward returns a dict with "loss" (the objective); DeepSpeed
+    averages the gradients over the accumulation steps and only updates on the last `engine.step()`.
+    """
+    t_start = time.perf_counter()
+    lr = engine.get_lr()[0]  # the rate this step uses (the scheduler moves after it)
+    sums: dict[str, float] = {}
+    grad_norm = None
+    data_wait, skipped = 0.0, 0
+    for micro_step in range(accumulation):
+        t_data = time.perf_counter()
+        batch = next(batches)
+        data_wait += time.perf_counter() - t_data
+        if "skipped" in batch:
+            skipped += int(batch["skipped"].sum())
+        out = engine(batch)
+        engine.backward(out["loss"])
+        if micro_step == accumulation - 1 and zero_stage == 0:
+            grad_norm = measured_grad_norm(engine, 0)  # without ZeRO, DeepSpeed does not keep it
+        engine.step()
+        for key, value in out.items():
+            sums[key] = sums.get(key, 0.0) + float(value.detach()) / accumulation
+    if grad_norm is None:
+        grad_norm = measured_grad_norm(engine, zero_stage)
+    return StepStats(sums, lr, grad_norm, time.perf_counter() - t_start, data_wait, skipped)
+
+
+def measured_grad_norm(engine: DeepSpeedEngine, zero_stage: int) -> float:
     """The global gradient norm of the step just taken (call after `backward`, before `step`, without
     ZeRO; DeepSpeed keeps it with ZeRO)."""
     if zero_stage == 0:
@@ -44,43 +90,7 @@ def measured_grad_norm(engine: Any, zero_stage: int) -> float:
     return float(norm) if norm is not None else float("nan")
 
 
-def finite(value: float) -> bool:
-    return math.isfinite(value)
-
-
-def save_registered(checkpoints: Any, registry: Any, run_id: str, step: int, client_state: dict[str, Any],
-                    keep_last: int, is_main: bool, logger: Any) -> None:
-    """A collective checkpoint; rank 0 registers it once complete and prunes the oldest."""
-    t0 = time.perf_counter()
-    saved = checkpoints.save(step, client_state)
-    if not is_main or saved is None:
-        return
-    registry.add_checkpoint(run_id=run_id, tag=saved.tag, step=step, path=str(saved.path), kind="deepspeed",
-                            complete=True, bytes=saved.bytes)
-    complete = registry.list_checkpoints(run_id, kind="deepspeed", complete_only=True)
-    old, kept = complete[:-keep_last], complete[-keep_last:]
-    registry.remove_checkpoints([c.id for c in old])
-    checkpoints.prune([Path(c.path) for c in kept])
-    logger.info("checkpoint %s (%.1f MB) in %.2f s", saved.tag, saved.bytes / 1e6, time.perf_counter() - t0)
-
-
-def export_weights(engine: Any, zero_stage: int, registry: Any, run_id: str, run_dir: Path, step: int,
-                   config: dict[str, Any], strip: str = "") -> Path:
-    """Rank 0: consolidated fp32 weights (names without `strip`) + `config` -> `<run dir>/export`, registered."""
-    from core.train.export import consolidated_state_dict, write_export
-
-    final = registry.newest_checkpoint(run_id)
-    state = consolidated_state_dict(engine, zero_stage, Path(final.path) if final else None)
-    if strip:
-        state = {k.removeprefix(strip): v for k, v in state.items()}
-    export_dir = run_dir / "export"
-    size = write_export(state, config, export_dir)
-    registry.add_checkpoint(run_id=run_id, tag="export", step=step, path=str(export_dir), kind="export",
-                            complete=True, bytes=size)
-    return export_dir
-
-
-def compile_towers(model: nn.Module) -> None:
+def compile_towers(model: SViLM) -> None:
     """`torch.compile` both towers of an SViLM in place, before DeepSpeed wraps it.
 
     `nn.Module.compile` compiles the module's forward and keeps its parameter names, so DeepSpeed's

@@ -6,18 +6,26 @@ import pytest
 
 from core.ablation import find_run, load_study, overrides_for, study_names, validate_study
 from core.errors import UserError
+from core.registry import Run
+from recipes import STUDY_DIR
+from recipes.launch import Launcher
 
 
-def test_every_study_file_loads_and_validates():
-    assert {"small", "tiny"} <= set(study_names())
-    for name in study_names():
-        study = load_study(name)
-        validate_study(study)
+@pytest.fixture
+def launcher(settings, registry) -> Launcher:
+    return Launcher(settings, registry)
+
+
+def test_every_study_file_loads_and_validates(launcher):
+    assert {"small", "tiny"} <= set(study_names(STUDY_DIR))
+    for name in study_names(STUDY_DIR):
+        study = load_study(name, STUDY_DIR)
+        validate_study(study, launcher)
         assert len(study.plan()) == len(study.seeds) * len(study.variants)
 
 
 def test_small_study_is_the_papers_table_6():
-    study = load_study("small")
+    study = load_study("small", STUDY_DIR)
     assert set(study.variants) == {"contrastive", "+ground", "+temporal", "full"}
     assert len(study.seeds) >= 3
     weights = {v: overrides_for(study, v, 0) for v in study.variants}
@@ -25,22 +33,28 @@ def test_small_study_is_the_papers_table_6():
     assert "loss.w_ground" not in weights["full"] and weights["full"]["train.seed"] == 0
 
 
-def test_bad_study_files_are_user_errors(tmp_path):
+def test_bad_study_files_are_user_errors(tmp_path, launcher):
     with pytest.raises(UserError, match="no ablation study"):
-        load_study("nope")
+        load_study("nope", STUDY_DIR)
     bad = tmp_path / "bad.yaml"
     bad.write_text("study: x\nvariants: {a: {loss.nope: 1}}\n")
     with pytest.raises(UserError, match="nope"):
-        validate_study(load_study(str(bad)))
+        validate_study(load_study(str(bad), STUDY_DIR), launcher)
     bad.write_text("study: x\nvariants: {}\n")
     with pytest.raises(UserError, match="variants"):
-        load_study(str(bad))
+        load_study(str(bad), STUDY_DIR)
+    bad.write_text("study: x\nseeds: [a]\nvariants: {a: {}}\n")
+    with pytest.raises(UserError, match="seeds"):
+        load_study(str(bad), STUDY_DIR)
+    bad.write_text("variants: {a: {}}\neval: {tasks: [nope]}\n")
+    with pytest.raises(UserError, match="unknown task 'nope'"):
+        validate_study(load_study(str(bad), STUDY_DIR), launcher)
 
 
 def test_runs_are_found_by_their_tags(registry):
-    study = load_study("tiny")
-    registry.create_run(recipe="pretrain", config_name="tiny", tags={"ablation": "tiny", "variant": "full", "seed": 0})
-    registry.create_run(recipe="pretrain", config_name="tiny", tags={"ablation": "other", "variant": "full", "seed": 0})
+    study = load_study("tiny", STUDY_DIR)
+    registry.create_run(Run(recipe="pretrain", config_name="tiny", tags={"ablation": "tiny", "variant": "full", "seed": 0}))
+    registry.create_run(Run(recipe="pretrain", config_name="tiny", tags={"ablation": "other", "variant": "full", "seed": 0}))
     found = find_run(registry, study, "full", 0)
     assert found is not None and found.tags["ablation"] == "tiny"
     assert find_run(registry, study, "contrastive", 0) is None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.registry import Registry
+from core.registry import Registry, RunStatus
 from core.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -132,7 +132,8 @@ def test_a_resumed_head_run_ends_with_the_uninterrupted_weights(trained_home, sv
     registry.remove_checkpoints([last.id, export.id])
     shutil.rmtree(last.path)
     shutil.rmtree(export.path)
-    registry.update_run(run.id, status="interrupted", step=2)
+    registry.set_run_status(run.id, RunStatus.INTERRUPTED)
+    registry.beat(run.id, step=2)
     out = sviml("run", "finetune-action", "--recipe", "tiny", "--resume", run.id, timeout=900)
     assert out.returncode == 0, out.stderr[-4000:]
     assert registry.get_run(run.id).status == "finished"

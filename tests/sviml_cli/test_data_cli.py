@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sviml_cli.main import main
-from tests.core.data.layouts import make_msrvtt, make_msrvtt_qa
+from tests.core.data.layouts import MSRVTT_BREAKAGES, break_msrvtt, make_msrvtt, make_msrvtt_qa
 from tests.core.data.media import truncate
 
 
@@ -67,22 +67,14 @@ def test_verify_json_and_annotation_change(cli, tmp_path):
     assert [p["problem"] for p in report["problems"]] == ["annotation changed"]
 
 
-@pytest.mark.parametrize("breakage", ["malformed json", "missing column", "empty", "escape"])
+@pytest.mark.parametrize("breakage", MSRVTT_BREAKAGES)
 def test_bad_annotations_exit_2_and_register_nothing(cli, tmp_path, breakage):
     root = make_msrvtt(tmp_path / "m")
-    if breakage == "malformed json":
-        (root / "MSRVTT_data.json").write_text('{"sentences": [')
-    elif breakage == "missing column":
-        (root / "MSRVTT_JSFUSION_test.csv").write_text("key,vid_key,sentence\nret0,msr7,hello\n")
-    elif breakage == "empty":
-        (root / "MSRVTT_train.9k.csv").unlink()
-        (root / "MSRVTT_JSFUSION_test.csv").write_text("key,vid_key,video_id,sentence\n")
-    else:
-        (root / "MSRVTT_JSFUSION_test.csv").write_text("key,vid_key,video_id,sentence\nr,m,/etc/passwd,hi\n")
+    break_msrvtt(root, breakage)
     code, _, err = cli("data", "add", "msrvtt", "--root", str(root))
     line = one_line_error(code, err)
     expected = {"malformed json": "not valid JSON", "missing column": "missing column 'video_id'",
-                "empty": "list no sample", "escape": "absolute"}[breakage]
+                "empty": "list no sample", "escape": "escapes the dataset root"}[breakage]
     assert expected in line
     assert registered(cli) == []
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .catalog import CAPTION_MOTION
 from .seeding import pick
 from .spec import SceneObject
+from .vocabulary import CAPTION_MOTION
 
 SIZE_WORDS: dict[str, tuple[str, ...]] = {
     "small": ("small", "little", "tiny"),

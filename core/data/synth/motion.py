@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 
-from .catalog import CLIP_MOTIONS, COMPOSITE_MOTIONS, DRIFT, MAX_HALF_EXTENT, SHAPE_POLYGONS
 from .seeding import pick
 from .spec import ObjectSpec, Segment
+from .vocabulary import CLIP_MOTIONS, COMPOSITE_MOTIONS, DRIFT, MAX_HALF_EXTENT, SHAPE_POLYGONS
 
 ALL_MOTIONS: tuple[str, ...] = CLIP_MOTIONS + COMPOSITE_MOTIONS + (DRIFT,)
 

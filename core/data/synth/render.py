@@ -11,10 +11,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .catalog import COLOURS, FRAME, SHAPE_POLYGONS, SIZES
 from .motion import trajectory
 from .spec import VideoSpec
 from .texture import render_texture
+from .vocabulary import COLOURS, FRAME, SHAPE_POLYGONS, SIZES
 
 _SHIFT = 4  # fixed-point bits for cv2.fillPoly: sub-pixel motion stays smooth
 _ONE = 1 << _SHIFT

@@ -18,7 +18,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .catalog import (
+from .motion import SHAPE_RADIUS, relative_trajectory, sample_params
+from .seeding import pick
+from .spec import ObjectSpec, SceneObject, Segment, ShotSpec, TextureSpec
+from .texture import sample_texture
+from .vocabulary import (
     CAPTION_MOTION,
     CLIP_FRAMES,
     CLIP_MOTIONS,
@@ -30,10 +34,6 @@ from .catalog import (
     SPIN_MOTIONS,
     SPIN_VISIBLE,
 )
-from .motion import SHAPE_RADIUS, relative_trajectory, sample_params
-from .seeding import pick
-from .spec import ObjectSpec, SceneObject, Segment, ShotSpec, TextureSpec
-from .texture import sample_texture
 
 Graph = tuple[SceneObject, ...]
 MARGIN = 1.0  # px kept between an object's farthest vertex and the frame border

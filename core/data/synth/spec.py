@@ -18,7 +18,7 @@ class SceneObject:
     shape: str
     colour: str
     size: str  # "small" | "medium" | "big": the size at the first frame
-    motion: str  # a motion id of catalog.py
+    motion: str  # a motion id of vocabulary.py
 
 
 @dataclass(frozen=True)

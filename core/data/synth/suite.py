@@ -18,13 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalog import FRAME
 from .ground_truth import GT_DIR, action_flags, save_arrays
 from .parts import PARTS
 from .plan import PartPlan, PlannedVideo, captions_json, dumps, objects_json, videos_json
 from .render import render_video
 from .sizes import SUITE_SIZES, suite_size
 from .spec import VideoSpec
+from .vocabulary import FRAME
 from .writers import write_video
 
 GENERATOR_VERSION = "1.0"

@@ -13,9 +13,9 @@ import math
 import cv2
 import numpy as np
 
-from .catalog import FRAME
 from .seeding import pick
 from .spec import TextureSpec
+from .vocabulary import FRAME
 
 KINDS: tuple[str, ...] = ("stripes", "checker", "dots", "gradient", "noise", "waves")
 

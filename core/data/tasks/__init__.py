@@ -16,10 +16,10 @@ place) and mark unreadable ones `valid = False` with zero frames, which gives co
 from core.data.tasks.action import ActionDataset, collate_action
 from core.data.tasks.localization import LocalizationDataset
 from core.data.tasks.pretrain import PretrainCollate, PretrainDataset
-from core.data.tasks.qa import QACollate, QADataset, build_answer_vocab
+from core.data.tasks.qa import QADataset, build_answer_vocab
 from core.data.tasks.retrieval import RetrievalDataset, collate_retrieval
 
 __all__ = [
-    "ActionDataset", "LocalizationDataset", "PretrainCollate", "PretrainDataset", "QACollate", "QADataset",
+    "ActionDataset", "LocalizationDataset", "PretrainCollate", "PretrainDataset", "QADataset",
     "RetrievalDataset", "build_answer_vocab", "collate_action", "collate_retrieval",
 ]

@@ -17,15 +17,15 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset, default_collate
+from torch.utils.data import default_collate
 
 from core.data.clip_cache import ClipCache
 from core.data.index import DatasetIndex, Sample
-from core.data.tasks.clips import ClipReader, read_or_skip, sample_rng
+from core.data.tasks.clips import ClipReader, SeededSamples, read_or_skip
 from core.data.transforms import EvalTransform, TrainTransform
 
 
-class ActionDataset(Dataset):
+class ActionDataset(SeededSamples):
     """One labelled video per item: a random clip (train) or V x C views (evaluation)."""
 
     def __init__(
@@ -42,27 +42,19 @@ class ActionDataset(Dataset):
         jitter: bool = True,
         clip_cache: ClipCache | None = None,
     ):
+        super().__init__(index.split(split), seed)
         self.index = index
-        self.samples = index.split(split)
         self.classes = index.classes
         self.train = train
         self.views = views
         self.jitter = jitter
-        self.seed = seed
-        self.epoch = 0
         self.reader = ClipReader(num_frames, clip_cache)
         self.train_transform = TrainTransform(size)
         self.eval_transform = EvalTransform(size, crops)
         self._shape = (num_frames, 3, size, size) if train else (views * crops, num_frames, 3, size, size)
 
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
     def __getitem__(self, i: int) -> dict[str, Any]:
-        rng = sample_rng(self.seed, self.epoch, i)
+        rng = self.rng(i)
 
         def load(sample: Sample) -> torch.Tensor:
             if self.train:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
+from torch.utils.data import Dataset
 
 from core.data.clip_cache import ClipCache
 from core.data.index import DatasetIndex, Sample
@@ -78,6 +79,29 @@ class ClipReader:
 def sample_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
     """The generator of one sample's random draws: a function of (seed, epoch, index) only."""
     return np.random.default_rng([seed, epoch, index])
+
+
+class SeededSamples(Dataset):
+    """The samples of a split, one per item, whose random draws depend only on (seed, epoch, index).
+
+    The loader calls `set_epoch` before each epoch's workers start, so every worker count gives the
+    same items (`sample_rng`).
+    """
+
+    def __init__(self, samples: Sequence[Sample], seed: int):
+        self.samples = list(samples)
+        self.seed = seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def rng(self, i: int) -> np.random.Generator:
+        """Item `i`'s generator this epoch."""
+        return sample_rng(self.seed, self.epoch, i)
 
 
 def read_or_skip(

@@ -2,7 +2,7 @@
 
 Shape letters: B batch, T frames, S crop size, Lq question tokens.
 
-Batch (`QACollate`):
+Batch (`PaddedTextCollate` of "question"):
   frames         uint8 [B, T, 3, S, S]
   question_ids   long  [B, Lq]     question_mask long [B, Lq]
   answer_index   long  [B]   position in the answer vocabulary; -1 when out of vocabulary (counts
@@ -23,12 +23,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset
 
 from core.data.clip_cache import ClipCache
 from core.data.index import DatasetIndex, Sample
-from core.data.tasks.clips import ClipReader, read_or_skip, sample_rng
-from core.data.tokens import TokenTable, pad_ids
+from core.data.tasks.clips import ClipReader, SeededSamples, read_or_skip
+from core.data.tokens import PaddedTextCollate, TokenTable
 from core.data.transforms import EvalTransform, TrainTransform
 
 
@@ -39,7 +38,7 @@ def build_answer_vocab(samples: Sequence[Sample], top_k: int | None = None, min_
     return ranked[:top_k] if top_k is not None else ranked
 
 
-class QADataset(Dataset):
+class QADataset(SeededSamples):
     """One question per item; `train=True` adds random crops and substitutes unreadable videos."""
 
     def __init__(
@@ -56,29 +55,21 @@ class QADataset(Dataset):
         max_question_len: int = 32,
         clip_cache: ClipCache | None = None,
     ):
+        super().__init__(index.split(split), seed)
         self.index = index
-        self.samples = index.split(split)
         self.answer_index = {answer: number for number, answer in enumerate(answers)}
         self.train = train
-        self.seed = seed
-        self.epoch = 0
         self.reader = ClipReader(num_frames, clip_cache)
         self.train_transform = TrainTransform(size)
         self.eval_transform = EvalTransform(size)
         self.tokens = TokenTable(tokenizer, max_question_len)
         self._shape = (num_frames, 3, size, size)
 
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def collate(self) -> QACollate:
-        return QACollate(self.tokens.pad_id, self.tokens.max_length)
+    def collate(self) -> PaddedTextCollate:
+        return PaddedTextCollate("question", self.tokens.pad_id, self.tokens.max_length)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        rng = sample_rng(self.seed, self.epoch, i)
+        rng = self.rng(i)
 
         def load(sample: Sample) -> torch.Tensor:
             frames = self.reader.clip(self.index, sample)  # deterministic frames: cached across questions
@@ -90,27 +81,8 @@ class QADataset(Dataset):
             "frames": frames if frames is not None else torch.zeros(self._shape, dtype=torch.uint8),
             "question": self.tokens.ids(sample.question or ""),
             "answer_index": self.answer_index.get(sample.answer or "", -1),
-            "answer": sample.answer or "",
+            "answers": sample.answer or "",  # a batch's list of answers as written
             "index": j,
             "valid": frames is not None,
-            "skipped": skipped,
-        }
-
-
-class QACollate:
-    def __init__(self, pad_id: int, max_question_len: int):
-        self.pad_id = pad_id
-        self.max_question_len = max_question_len
-
-    def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
-        ids, mask = pad_ids([it["question"] for it in items], self.pad_id, self.max_question_len)
-        return {
-            "frames": torch.stack([it["frames"] for it in items]),  # [B, T, 3, S, S]
-            "question_ids": ids,  # [B, Lq]
-            "question_mask": mask,  # [B, Lq]
-            "answer_index": torch.tensor([it["answer_index"] for it in items], dtype=torch.long),  # [B]
-            "answers": [it["answer"] for it in items],
-            "index": torch.tensor([it["index"] for it in items], dtype=torch.long),  # [B]
-            "valid": torch.tensor([it["valid"] for it in items], dtype=torch.bool),  # [B]
-            "skipped": torch.tensor([len(it["skipped"]) for it in items], dtype=torch.long),  # [B]
+            "skipped": len(skipped),
         }

@@ -60,6 +60,14 @@ def save(fig: Any, path: Path) -> Path:
     return path
 
 
+def save_panel_row(fig: Any, axes: Any, ylabel: str, title: str, path: Path) -> Path:
+    """A one-row figure of panels sharing a y axis: label the first, legend on the last, title, save."""
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][-1].legend(fontsize="small")
+    fig.suptitle(title)
+    return save(fig, path)
+
+
 def run_color(index: int) -> Any:
     return pyplot().get_cmap("tab10")(index % 10)
 

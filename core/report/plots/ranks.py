@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.report.plots.common import MAX_RUNS, EvalEntry, pyplot, run_color, safe_name, save
+from core.report.plots.common import MAX_RUNS, EvalEntry, pyplot, run_color, safe_name, save_panel_row
 
 DIRECTIONS = (("ranks_t2v", "text -> video"), ("ranks_v2t", "video -> text"))
 
@@ -54,8 +54,6 @@ def plot_rank_histograms(entries: Sequence[EvalEntry], out_dir: Path, run_order:
             ax.set_title(title)
             ax.set_xlabel("rank of the correct item (1 = best)")
             ax.grid(alpha=0.3)
-        axes[0][0].set_ylabel("queries")
-        axes[0][-1].legend(fontsize="small")
-        fig.suptitle(f"retrieval ranks: {task} on {dataset}")
-        written.append(save(fig, out_dir / f"ranks_{safe_name(task)}_{safe_name(dataset)}.png"))
+        written.append(save_panel_row(fig, axes, "queries", f"retrieval ranks: {task} on {dataset}",
+                                      out_dir / f"ranks_{safe_name(task)}_{safe_name(dataset)}.png"))
     return written

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.report.plots.common import MAX_RUNS, EvalEntry, pyplot, run_color, safe_name, save
+from core.report.plots.common import MAX_RUNS, EvalEntry, pyplot, run_color, safe_name, save_panel_row
 
 PREFERRED = ("0.50", "0.75", "0.95")
 
@@ -56,8 +56,6 @@ def plot_tal_pr(entries: Sequence[EvalEntry], out_dir: Path, run_order: Sequence
             ax.set_xlim(0, 1)
             ax.set_ylim(0, 1.02)
             ax.grid(alpha=0.3)
-        axes[0][0].set_ylabel("precision")
-        axes[0][-1].legend(fontsize="small")
-        fig.suptitle(f"temporal action localization precision-recall: {dataset}")
-        written.append(save(fig, out_dir / f"tal_pr_{safe_name(dataset)}.png"))
+        written.append(save_panel_row(fig, axes, "precision", f"temporal action localization precision-recall: "
+                                      f"{dataset}", out_dir / f"tal_pr_{safe_name(dataset)}.png"))
     return written

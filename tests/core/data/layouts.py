@@ -168,3 +168,20 @@ def make_captions(root: Path, n: int = 4, windows: bool = True) -> Path:
         lines.append(f"videos/clip0.mp4,{CAPTIONS[4]},0.5,1.5")
     (root / "captions.csv").write_text("\n".join(lines) + "\n")
     return root
+
+
+# Ways MSR-VTT's annotations come broken: each must be one clear user error that registers nothing.
+MSRVTT_BREAKAGES = ("malformed json", "missing column", "empty", "escape")
+
+
+def break_msrvtt(root: Path, breakage: str) -> None:
+    """Damage the MSR-VTT layout at `root` in one of `MSRVTT_BREAKAGES`' ways."""
+    if breakage == "malformed json":
+        (root / "MSRVTT_data.json").write_text('{"sentences": [')
+    elif breakage == "missing column":
+        (root / "MSRVTT_JSFUSION_test.csv").write_text("key,vid_key,sentence\nret0,msr7,hello\n")
+    elif breakage == "empty":
+        (root / "MSRVTT_train.9k.csv").unlink()
+        (root / "MSRVTT_JSFUSION_test.csv").write_text("key,vid_key,video_id,sentence\n")
+    else:
+        (root / "MSRVTT_JSFUSION_test.csv").write_text("key,vid_key,video_id,sentence\nr,m,../../x,hi\n")

@@ -180,32 +180,24 @@ def test_inner_dotdot_that_stays_inside_is_fine(tmp_path):
     assert read_index("captions", root).split("train")[0].video == "videos/clip0.mp4"
 
 
-def test_ucf_list_path_escaping_is_refused(tmp_path):
-    root = make_ucf(tmp_path / "ucf")
-    (root / "ucfTrainTestlist" / "testlist01.txt").write_text("../../etc/passwd\n")
-    with pytest.raises(UserError, match="escapes"):
-        read_index("ucf101", root)
+# A file corrupted in one way per case: (maker, kind, file, content, message).
+MALFORMED = [
+    (make_ucf, "ucf101", "ucfTrainTestlist/testlist01.txt", "../../etc/passwd\n", "escapes"),
+    (make_anet, "activitynet", "activity_net.v1-3.min.json", '{"database": {"a": ', "not valid JSON"),
+    (make_msrvtt_qa, "msrvtt-qa", "test_qa.json", json.dumps([{"video_id": 1, "id": 0, "question": "q?"}]),
+     "has no 'answer' field"),
+    (make_msrvtt, "msrvtt", "MSRVTT_JSFUSION_test.csv", "key,vid_key,video\nret0,msr7,video7\n",
+     "missing column 'video_id', 'sentence'"),
+]
 
 
-def test_malformed_json(tmp_path):
-    root = make_anet(tmp_path / "anet")
-    (root / "activity_net.v1-3.min.json").write_text('{"database": {"a": ')
-    with pytest.raises(UserError, match="not valid JSON"):
-        read_index("activitynet", root)
-
-
-def test_missing_json_field(tmp_path):
-    root = make_msrvtt_qa(tmp_path / "qa")
-    (root / "test_qa.json").write_text(json.dumps([{"video_id": 1, "id": 0, "question": "q?"}]))
-    with pytest.raises(UserError, match="has no 'answer' field"):
-        read_index("msrvtt-qa", root)
-
-
-def test_missing_csv_column(tmp_path):
-    root = make_msrvtt(tmp_path / "m")
-    (root / "MSRVTT_JSFUSION_test.csv").write_text("key,vid_key,video\nret0,msr7,video7\n")
-    with pytest.raises(UserError, match="missing column 'video_id', 'sentence'"):
-        read_index("msrvtt", root)
+@pytest.mark.parametrize(("make", "kind", "name", "content", "message"), MALFORMED,
+                         ids=["ucf-list-escapes", "malformed-json", "missing-json-field", "missing-csv-column"])
+def test_malformed_annotations_are_one_clear_user_error(tmp_path, make, kind, name, content, message):
+    root = make(tmp_path / kind)
+    (root / name).write_text(content)
+    with pytest.raises(UserError, match=message):
+        read_index(kind, root)
 
 
 def test_missing_annotation_file_says_where_it_looked(tmp_path):

@@ -82,20 +82,20 @@ def same(a: list[dict], b: list[dict]) -> bool:
 
 
 def test_loader_is_deterministic_with_0_and_2_workers(dataset):
-    serial = run(build_pretrain_loader(dataset, 2, workers=0, seed=1), 5)  # 6 samples: 3 batches per epoch
-    parallel = run(build_pretrain_loader(dataset, 2, workers=2, seed=1), 5)
+    serial = run(build_pretrain_loader(dataset, 2, workers=0, seed=1, collate_fn=dataset.collate()), 5)  # 6 samples: 3 batches per epoch
+    parallel = run(build_pretrain_loader(dataset, 2, workers=2, seed=1, collate_fn=dataset.collate()), 5)
     assert same(serial, parallel)
     assert not torch.equal(serial[0]["frames"], serial[3]["frames"]) or \
         serial[0]["index"].tolist() != serial[3]["index"].tolist()
 
 
 def test_loader_resumes_where_it_stopped(dataset):
-    uninterrupted = run(build_pretrain_loader(dataset, 2, seed=4), 7)
-    first = build_pretrain_loader(dataset, 2, seed=4)
+    uninterrupted = run(build_pretrain_loader(dataset, 2, seed=4, collate_fn=dataset.collate()), 7)
+    first = build_pretrain_loader(dataset, 2, seed=4, collate_fn=dataset.collate())
     head = run(first, 4)  # one epoch (3 batches) and one batch of the next
     state = first.state_dict()
     assert state["epoch"] == 1 and state["position"] == 2
-    second = build_pretrain_loader(dataset, 2, seed=4)
+    second = build_pretrain_loader(dataset, 2, seed=4, collate_fn=dataset.collate())
     second.load_state_dict(state)
     assert len(second) == 2
     assert same(head + run(second, 3), uninterrupted)

@@ -8,7 +8,7 @@ import pytest
 
 from core.data.registration import load_registered, register_dataset, verify_dataset
 from core.errors import UserError
-from tests.core.data.layouts import make_anet, make_msrvtt, make_msrvtt_qa
+from tests.core.data.layouts import MSRVTT_BREAKAGES, break_msrvtt, make_anet, make_msrvtt, make_msrvtt_qa
 from tests.core.data.media import truncate
 
 
@@ -36,18 +36,10 @@ def test_register_finds_an_unreadable_sample(registry, tmp_path):
     assert dataset.meta["coverage"]["train"]["found"] == 0
 
 
-@pytest.mark.parametrize("breakage", ["json", "column", "empty", "escape"])
+@pytest.mark.parametrize("breakage", MSRVTT_BREAKAGES)
 def test_malformed_annotations_register_nothing(registry, tmp_path, breakage):
     root = make_msrvtt(tmp_path / "m")
-    if breakage == "json":
-        (root / "MSRVTT_data.json").write_text("{not json")
-    elif breakage == "column":
-        (root / "MSRVTT_train.9k.csv").write_text("vid\nvideo0\n")
-    elif breakage == "empty":
-        (root / "MSRVTT_train.9k.csv").unlink()
-        (root / "MSRVTT_JSFUSION_test.csv").write_text("key,vid_key,video_id,sentence\n")
-    else:
-        (root / "MSRVTT_JSFUSION_test.csv").write_text("key,vid_key,video_id,sentence\nr,m,../../x,hi\n")
+    break_msrvtt(root, breakage)
     with pytest.raises(UserError):
         register_dataset(registry, "msrvtt", root)
     assert registry.list_datasets() == []

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
-import torch
 
 from core.data.transforms import EvalTransform
-from core.eval.grounding_metrics import (
+from core.eval.token_labels import token_labels, tokens_to_pixels, transform_labels
+from core.metrics.grounding import (
     iou_matrix,
     named_object_hits,
     permuted_best_iou,
@@ -18,7 +15,6 @@ from core.eval.grounding_metrics import (
     score_video,
     summarise,
 )
-from core.eval.token_labels import token_labels, tokens_to_pixels, transform_labels
 
 # --- label maps on the token grid ---
 
@@ -144,42 +140,10 @@ def test_noun_region_accuracy_from_hand_built_embeddings():
 # --- the evaluator on the tiny synthetic suite with a random tiny model ---
 
 
-@pytest.fixture
-def one_thread():
-    """One intra-op thread: on a busy 2-core machine torch's thread pool makes tiny forwards 10x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def tiny_context(tmp_path: Path, settings) -> object:
-    from core.eval.context import EvalContext, EvalOptions
-    from core.eval.target import EvalTarget
-    from core.model.factory import create_model
-    from core.train.export import write_export
-
-    torch.manual_seed(0)
-    model = create_model("tiny")
-    export = tmp_path / "export"
-    write_export({k: v.contiguous() for k, v in model.state_dict().items()}, {"model": model.cfg.to_dict()}, export)
-    run = SimpleNamespace(id="test", run_dir=str(tmp_path / "run"))
-    return EvalContext(settings, None, EvalTarget(run, None, export), EvalOptions(batch_size=4, show_progress=False))
-
-
-def synth_row(root: Path, name: str, kind: str) -> tuple[SimpleNamespace, object]:
-    from core.data.formats import read_index
-
-    part = root / name
-    row = SimpleNamespace(name=name, kind=kind, root=str(part),
-                          meta={"synthetic": True, "groundtruth": str(part / "groundtruth")})
-    return row, read_index(kind, part)
-
-
-def test_grounding_evaluator_on_the_tiny_suite(tmp_path, settings, synth_tiny_root, one_thread):
+def test_grounding_evaluator_on_the_tiny_suite(tiny_context, synth_row, synth_tiny_root, one_thread):
     from core.eval.grounding import evaluate_grounding
 
-    ctx = tiny_context(tmp_path, settings)
+    ctx = tiny_context
     row, index = synth_row(synth_tiny_root, "synth-msrvtt", "msrvtt")
     outcome = evaluate_grounding(ctx, row, index)
     assert outcome.split == "test" and outcome.n == outcome.protocol["objects_scored"] > 0
@@ -199,7 +163,7 @@ def test_grounding_evaluator_on_the_tiny_suite(tmp_path, settings, synth_tiny_ro
     assert again.metrics == outcome.metrics
 
 
-def test_a_missing_video_is_left_out(tmp_path, settings, synth_tiny_root, one_thread):
+def test_a_missing_video_is_left_out(tmp_path, tiny_context, synth_row, synth_tiny_root, one_thread):
     import shutil
 
     from core.eval.grounding import evaluate_grounding
@@ -207,6 +171,6 @@ def test_a_missing_video_is_left_out(tmp_path, settings, synth_tiny_root, one_th
     shutil.copytree(synth_tiny_root / "synth-msrvtt", tmp_path / "synth-msrvtt")
     row, index = synth_row(tmp_path, "synth-msrvtt", "msrvtt")
     (tmp_path / "synth-msrvtt" / index.split("test")[0].video).unlink()
-    outcome = evaluate_grounding(tiny_context(tmp_path, settings), row, index)
+    outcome = evaluate_grounding(tiny_context, row, index)
     videos = len(index.split("test"))
     assert outcome.protocol["videos"] == videos - 1 and outcome.protocol["coverage"] == pytest.approx(1 - 1 / videos)

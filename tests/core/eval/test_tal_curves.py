@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.eval.tal_curves import chance_map, class_ap, pooled_pr, random_submission, true_positives
 from core.metrics.activitynet import parse_ground_truth, parse_predictions
 from core.metrics.tal import tal_map
+from core.metrics.tal_curves import chance_map, class_ap, pooled_pr, random_submission, true_positives
 
 CLASSES = ["a", "b", "c"]
 

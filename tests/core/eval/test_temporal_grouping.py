@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
-import torch
 
-from core.eval.cut_metrics import (
+from core.eval.temporal_grouping import paired_chunks
+from core.metrics.foreground import (
+    EXACT_MAX,
+    clustered_accuracy,
+    constant_chance,
+    partitions,
+    random_split_chance,
+    soft_accuracy,
+    thresholded_accuracy,
+    two_means,
+)
+from core.metrics.scene_cuts import (
     VideoCuts,
     boundary_positions,
     choose_threshold,
@@ -20,17 +27,6 @@ from core.eval.cut_metrics import (
     random_cut_chance,
     split_scores,
 )
-from core.eval.fgbg_metrics import (
-    EXACT_MAX,
-    clustered_accuracy,
-    constant_chance,
-    partitions,
-    random_split_chance,
-    soft_accuracy,
-    thresholded_accuracy,
-    two_means,
-)
-from core.eval.temporal_grouping import paired_chunks
 
 # --- foreground / background ---
 
@@ -133,42 +129,10 @@ def test_random_cut_chance_is_seeded_and_bounded():
 # --- the evaluators on the tiny synthetic suite with a random tiny model ---
 
 
-@pytest.fixture
-def one_thread():
-    """One intra-op thread: on a busy 2-core machine torch's thread pool makes tiny forwards 10x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def tiny_context(tmp_path: Path, settings) -> object:
-    from core.eval.context import EvalContext, EvalOptions
-    from core.eval.target import EvalTarget
-    from core.model.factory import create_model
-    from core.train.export import write_export
-
-    torch.manual_seed(0)
-    model = create_model("tiny")
-    export = tmp_path / "export"
-    write_export({k: v.contiguous() for k, v in model.state_dict().items()}, {"model": model.cfg.to_dict()}, export)
-    run = SimpleNamespace(id="test", run_dir=str(tmp_path / "run"))
-    return EvalContext(settings, None, EvalTarget(run, None, export), EvalOptions(batch_size=4, show_progress=False))
-
-
-def synth_row(root: Path, name: str, kind: str) -> tuple[SimpleNamespace, object]:
-    from core.data.formats import read_index
-
-    part = root / name
-    row = SimpleNamespace(name=name, kind=kind, root=str(part),
-                          meta={"synthetic": True, "groundtruth": str(part / "groundtruth")})
-    return row, read_index(kind, part)
-
-
-def test_fg_bg_evaluator_on_the_tiny_suite(tmp_path, settings, synth_tiny_root, one_thread):
+def test_fg_bg_evaluator_on_the_tiny_suite(tiny_context, synth_row, synth_tiny_root, one_thread):
     from core.eval.temporal_grouping import evaluate_temporal_grouping
 
-    ctx = tiny_context(tmp_path, settings)
+    ctx = tiny_context
     row, index = synth_row(synth_tiny_root, "synth-msrvtt", "msrvtt")
     outcome = evaluate_temporal_grouping(ctx, row, index)
     assert set(outcome.metrics) == {"fg_bg_acc", "fg_bg_acc_centred", "fg_bg_soft_centred"}
@@ -179,10 +143,10 @@ def test_fg_bg_evaluator_on_the_tiny_suite(tmp_path, settings, synth_tiny_root, 
     assert evaluate_temporal_grouping(ctx, row, index).metrics == outcome.metrics  # cached, same pastes
 
 
-def test_cut_evaluator_on_the_tiny_suite(tmp_path, settings, synth_tiny_root, one_thread):
+def test_cut_evaluator_on_the_tiny_suite(tiny_context, synth_row, synth_tiny_root, one_thread):
     from core.eval.temporal_grouping import evaluate_temporal_grouping
 
-    ctx = tiny_context(tmp_path, settings)
+    ctx = tiny_context
     row, index = synth_row(synth_tiny_root, "synth-anet", "activitynet")
     outcome = evaluate_temporal_grouping(ctx, row, index)
     assert outcome.split == "val" and set(outcome.metrics) == {"cut_f1", "cut_precision", "cut_recall"}
@@ -191,7 +155,8 @@ def test_cut_evaluator_on_the_tiny_suite(tmp_path, settings, synth_tiny_root, on
     assert outcome.protocol["videos"] == len(index.split("val"))
 
 
-def test_a_missing_video_is_left_out_and_the_rest_is_scored(tmp_path, settings, synth_tiny_root, one_thread):
+def test_a_missing_video_is_left_out_and_the_rest_is_scored(tmp_path, tiny_context, synth_row, synth_tiny_root,
+                                                             one_thread):
     import shutil
 
     from core.eval.scene_cuts import evaluate_cuts
@@ -200,6 +165,6 @@ def test_a_missing_video_is_left_out_and_the_rest_is_scored(tmp_path, settings, 
     shutil.copytree(synth_tiny_root / "synth-anet", copy)
     row, index = synth_row(tmp_path, "synth-anet", "activitynet")
     (copy / index.split("train")[0].video).unlink()  # the tiny suite has a single val video: drop a fitting one
-    outcome = evaluate_cuts(tiny_context(tmp_path, settings), row, index)
+    outcome = evaluate_cuts(tiny_context, row, index)
     assert outcome.protocol["fit_videos"] == len(index.split("train")) - 1 and outcome.protocol["coverage"] == 1
     assert 0 <= outcome.metrics["cut_f1"] <= 100

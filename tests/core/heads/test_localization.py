@@ -12,8 +12,14 @@ import torch
 
 from core.heads.localization import Localizer, LocalizerConfig, point_layout
 from core.heads.localization_decode import decode_video, submission, suppress
-from core.heads.localization_loss import LocalizerObjective, assign_targets, diou_loss_1d, localization_loss
-from core.heads.snippets import SnippetCollate, SnippetFeatureConfig, describe, descriptor_width, rescale
+from core.heads.localization_loss import (
+    LocalizerCollate,
+    LocalizerObjective,
+    assign_targets,
+    diou_loss_1d,
+    localization_loss,
+)
+from core.heads.snippet_features import SnippetFeatureConfig, describe, descriptor_width, rescale
 
 
 def test_point_layout_levels_strides_and_ranges() -> None:
@@ -57,7 +63,7 @@ def test_localizer_shapes_and_every_parameter_gets_a_gradient() -> None:
     K = 4
     head = Localizer(cfg, in_width=24, num_classes=K)
     objective = LocalizerObjective(head)
-    collate = SnippetCollate(cfg, K)
+    collate = LocalizerCollate(cfg, K)
     items = [{"features": torch.randn(32, 24), "segments": torch.tensor([[3.0, 9.0], [12.0, 30.0]]),
               "labels": torch.tensor([1, 3]), "index": 0},
              {"features": torch.randn(32, 24), "segments": torch.tensor([[0.0, 2.0]]), "labels": torch.tensor([0]),
@@ -168,7 +174,8 @@ def test_single_position_motion_descriptor_has_zero_change() -> None:
 
 
 def test_unknown_descriptor_is_refused() -> None:
+    from core.config import validate_config
     from core.errors import UserError
 
-    with pytest.raises(UserError, match="features.descriptor"):
-        SnippetFeatureConfig(descriptor="flow").validate()
+    with pytest.raises(UserError, match="features.descriptor: input should be 'mean' or 'motion', got 'flow'"):
+        validate_config(SnippetFeatureConfig, {"descriptor": "flow"}, "features")

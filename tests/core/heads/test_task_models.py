@@ -118,10 +118,11 @@ def test_retrieval_objective_gradients() -> None:
 
 @pytest.mark.parametrize("bad", [dict(width=30, heads=4), dict(depth=0), dict(dropout=1.0)])
 def test_bad_qa_head_config_is_a_user_error(bad) -> None:
+    from core.config import validate_config
     from core.errors import UserError
 
-    with pytest.raises(UserError):
-        QAHeadConfig(**bad).validate()
+    with pytest.raises(UserError, match="head"):
+        validate_config(QAHeadConfig, bad, "head")
 
 
 def test_grid_pool_layouts() -> None:

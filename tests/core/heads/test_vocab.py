@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.config import validate_config
 from core.data.index import DatasetIndex, Sample
 from core.errors import UserError
 from core.heads.vocab import VocabConfig, VocabRule, answer_vocabulary, majority_share
@@ -42,8 +43,8 @@ def test_rules_per_kind_and_bad_rules() -> None:
     assert cfg.rule("msrvtt-qa").top_k == 1500 and cfg.rule("msvd-qa").min_count == 2
     with pytest.raises(UserError, match="no answer-vocabulary rule"):
         cfg.rule("ucf101")
-    with pytest.raises(UserError, match="top_k"):
-        VocabRule(top_k=0).validate("vocab.msrvtt_qa")
+    with pytest.raises(UserError, match="vocab.msrvtt_qa.top_k: input should be greater than or equal to 1"):
+        validate_config(VocabConfig, {"msrvtt_qa": {"top_k": 0}}, "vocab")
     with pytest.raises(UserError, match="no train answer"):
         answer_vocabulary(_samples(TRAIN), VocabRule(min_count=99))
 

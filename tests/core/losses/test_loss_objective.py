@@ -88,11 +88,15 @@ def test_paste_off_pools_the_whole_clip(batch: dict) -> None:
 
 
 def test_inconsistent_configs_are_refused(batch: dict) -> None:
+    from core.config import validate_config
+
     model = create_model("tiny")
-    with pytest.raises(UserError):
-        PretrainObjective(model, LossConfig(paste=False))  # L_t needs the paste mask
-    with pytest.raises(UserError):
-        PretrainObjective(model, LossConfig(w_contrast=0, w_ground=0, w_temporal=0))
+    with pytest.raises(UserError, match="needs loss.paste=true"):
+        validate_config(LossConfig, {"paste": False}, "loss")  # L_t needs the paste mask
+    with pytest.raises(UserError, match="all loss weights are 0"):
+        validate_config(LossConfig, {"w_contrast": 0, "w_ground": 0, "w_temporal": 0}, "loss")
+    with pytest.raises(UserError, match="loss.w_ground: input should be greater than or equal to 0"):
+        validate_config(LossConfig, {"w_ground": -1}, "loss")
     with pytest.raises(ValueError):
         PretrainObjective(model, LossConfig(num_nouns=3))(batch)
 

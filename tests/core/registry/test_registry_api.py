@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from core.errors import UserError
-from core.registry import Checkpoint, Dataset, Registry, open_reader, shown_status
+from core.registry import Dataset, Registry, Run, RunStatus, open_reader, shown_status
+from core.registry.schema import RunFilter
 from core.registry.sqlite_read import SqliteReader
 from core.registry.tables import utcnow
 
@@ -41,14 +42,16 @@ def test_dataset_roundtrip_and_reregistration(any_registry: Registry):
 
 def test_run_lifecycle_checkpoints_and_results(any_registry: Registry):
     reg = any_registry
-    run = reg.create_run(recipe="pretrain", config_name="tiny", config={"train": {"lr": 1e-3}}, seed=3)
+    run = reg.create_run(Run(recipe="pretrain", config_name="tiny", config={"train": {"lr": 1e-3}}, seed=3))
     assert reg.get_run(run.id).status == "pending"
-    reg.update_run(run.id, status="running", started=utcnow(), max_steps=10)
+    reg.set_run_status(run.id, RunStatus.RUNNING, world_size=2)
     reg.beat(run.id, step=4, metrics={"loss": 1.5})
     got = reg.get_run(run.id)
     assert (got.step, got.last_metrics, got.config) == (4, {"loss": 1.5}, {"train": {"lr": 1e-3}})
+    assert got.status == RunStatus.RUNNING == "running" and got.world_size == 2
+    assert got.started is not None and got.ended is None
     with pytest.raises(ValueError):
-        reg.update_run(run.id, status="exploded")
+        reg.set_run_status(run.id, "exploded")
 
     first = reg.add_checkpoint(run_id=run.id, tag="step_0000002", step=2, path="/c/2", complete=True)
     reg.add_checkpoint(run_id=run.id, tag="step_0000004", step=4, path="/c/4", complete=False)
@@ -69,7 +72,11 @@ def test_run_lifecycle_checkpoints_and_results(any_registry: Registry):
          "metric": "t2v_R@1", "value": 20.0},
     ])
     assert [r["value"] for r in reg.query_results(tasks=["retrieval"])] == [20.0]
-    reg.update_run(run.id, status="finished", ended=utcnow())
+    reg.set_run_status(run.id, RunStatus.FAILED, error="boom")
+    assert (reg.get_run(run.id).status, reg.get_run(run.id).error) == ("failed", "boom")
+    reg.set_run_status(run.id, RunStatus.FINISHED)
+    ended = reg.get_run(run.id)
+    assert ended.error is None and ended.ended >= ended.started
     assert reg.newest_run("pretrain").id == run.id
     assert reg.newest_run("pretrain", statuses=("running",)) is None
 
@@ -78,8 +85,8 @@ def test_list_runs_orders_newest_first_and_filters(any_registry: Registry):
     reg = any_registry
     now = utcnow()
     for i in range(5):
-        reg.create_run(id=f"r{i}", recipe="pretrain" if i % 2 else "finetune_qa", config_name="tiny",
-                       created=now + timedelta(seconds=i), status="finished" if i < 3 else "running")
+        reg.create_run(Run(id=f"r{i}", recipe="pretrain" if i % 2 else "finetune_qa", config_name="tiny",
+                       created=now + timedelta(seconds=i), status="finished" if i < 3 else "running"))
     assert [r.id for r in reg.list_runs()] == ["r4", "r3", "r2", "r1", "r0"]
     assert [r.id for r in reg.list_runs(recipe="pretrain")] == ["r3", "r1"]
     assert [r.id for r in reg.list_runs(status="running")] == ["r4", "r3"]
@@ -101,14 +108,14 @@ def test_fast_sqlite_reader_matches_the_registry(tmp_path):
     reg = Registry(url)
     now = utcnow()
     for i in range(4):
-        run = reg.create_run(recipe="pretrain" if i % 2 else "eval", config_name="tiny", created=now + timedelta(seconds=i),
-                             tags={"i": i}, last_metrics={"loss": 1.0 / (i + 1)}, status="running", heartbeat=now)
+        run = reg.create_run(Run(recipe="pretrain" if i % 2 else "eval", config_name="tiny", created=now + timedelta(seconds=i),
+                             tags={"i": i}, last_metrics={"loss": 1.0 / (i + 1)}, status="running", heartbeat=now))
         reg.add_results([{"run_id": run.id, "task": "qa", "dataset": f"d{i}", "split": "test", "metric": "acc",
                           "value": i / 3, "protocol": {"views": i}}])
     fast = open_reader(url)
     assert isinstance(fast, SqliteReader)
     for kwargs in ({}, {"recipe": "pretrain"}, {"status": "running", "limit": 3}, {"name_like": "%"}):
-        assert fast.run_records(**kwargs) == reg.run_records(**kwargs)
+        assert fast.run_records(RunFilter(**kwargs)) == reg.run_records(RunFilter(**kwargs))
     assert fast.query_results() == reg.query_results()
     ids = [r["id"] for r in reg.run_records()][:3]
     assert fast.run_details(ids) == reg.run_details(ids) and len(reg.run_details(ids)) == 3
@@ -121,4 +128,4 @@ def test_checkpoint_needs_an_existing_run(any_registry: Registry):
     from sqlalchemy.exc import IntegrityError
 
     with pytest.raises(IntegrityError):
-        any_registry.add_checkpoint(**Checkpoint(run_id="nope", tag="t", step=1, path="/x").model_dump(exclude={"id"}))
+        any_registry.add_checkpoint(run_id="nope", tag="t", step=1, path="/x")

@@ -13,7 +13,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from core.registry import EvalResult, Registry, Run
+from core.registry import EvalResult, Registry, Run, RunStatus
 
 WRITERS = 16
 RUNS_PER_WRITER = 8
@@ -23,13 +23,13 @@ RESULTS_PER_RUN = 5
 def _write_rows(url: str, writer: int) -> None:
     reg = Registry(url)
     for i in range(RUNS_PER_WRITER):
-        run = reg.create_run(recipe="pretrain", config_name="tiny", name=f"w{writer}-{i}")
-        reg.update_run(run.id, status="running")
+        run = reg.create_run(Run(recipe="pretrain", config_name="tiny", name=f"w{writer}-{i}"))
+        reg.set_run_status(run.id, RunStatus.RUNNING)
         reg.add_results(
             {"run_id": run.id, "task": "retrieval", "dataset": "d", "split": "test", "metric": f"m{k}", "value": k}
             for k in range(RESULTS_PER_RUN)
         )
-        reg.update_run(run.id, status="finished")
+        reg.set_run_status(run.id, RunStatus.FINISHED)
     reg.close()
 
 
@@ -53,9 +53,9 @@ def test_sixteen_concurrent_writers_lose_nothing(backend, tmp_path, request):
 KILLED_WRITER = textwrap.dedent(
     """
     import sys
-    from core.registry import Registry
+    from core.registry import Registry, Run
     reg = Registry(sys.argv[1])
-    run = reg.create_run(recipe="pretrain", config_name="tiny")
+    run = reg.create_run(Run(recipe="pretrain", config_name="tiny"))
     print(run.id, flush=True)
     while True:  # batches of 50 rows, each in its own transaction, until killed
         reg.add_results(

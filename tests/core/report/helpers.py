@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from core.registry import Run
+
 ZS = {"frames": 8, "views": 1, "split": "test", "head": "zero-shot", "head_run": None, "dataset_kind": "msrvtt",
       "annotation_hash": "a" * 64, "checkpoint": "/ckpt/step_0000010"}
 QA = {"frames": 8, "views": 1, "split": "test", "head": "fusion transformer (2 layers)", "dataset_kind": "msvd-qa",
@@ -35,16 +37,16 @@ def fill_known(registry, home: Path) -> dict[str, str]:
     ids = {}
     for key, lr in (("a", 1e-3), ("b", 3e-4)):
         run_dir = home / "runs" / f"run-{key}"
-        run = registry.create_run(
+        run = registry.create_run(Run(
             id=f"run-{key}", name=f"sweep-{key}", recipe="pretrain", config_name="tiny",
             config=config(lr, description=f"desc {key}"), tags={"w_contrast": 1.0, "w_ground": 1.0, "w_temporal": 1.0},
             seed=0, status="finished", run_dir=str(run_dir),
-        )
+        ))
         ids[key] = run.id
-    ids["head"] = registry.create_run(id="run-head", name="qa-head", recipe="finetune_qa", config_name="qa",
-                                      parent_id=ids["a"], status="finished").id
-    ids["empty"] = registry.create_run(id="run-empty", name="sweep-empty", recipe="pretrain", config_name="tiny",
-                                       config=config(1e-3), status="running").id
+    ids["head"] = registry.create_run(Run(id="run-head", name="qa-head", recipe="finetune_qa", config_name="qa",
+                                      parent_id=ids["a"], status="finished")).id
+    ids["empty"] = registry.create_run(Run(id="run-empty", name="sweep-empty", recipe="pretrain", config_name="tiny",
+                                       config=config(1e-3), status="running")).id
     a, b = ids["a"], ids["b"]
     registry.add_results([
         result(a, "retrieval_zs", "synth-msrvtt", "t2v_R@1", 12.0, ZS),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from core.config import parse_override_value, parse_overrides
+from core.config import apply_overrides, parse_override_value, parse_overrides, validate_config
 from core.errors import UserError
-from core.train.config import TrainConfig, deepspeed_config
+from core.train.config import HeadTrainConfig, TrainConfig, deepspeed_config
 
 
 @pytest.mark.parametrize(
@@ -22,6 +24,19 @@ def test_bad_override_syntax():
     for bad in ("train.lr", "=3", "train..lr=1"):
         with pytest.raises(UserError, match="bad override"):
             parse_overrides([bad])
+
+
+def test_overrides_are_applied_once_by_one_function():
+    tree = {"train": {"lr": 1.0}, "model": {"preset": "tiny", "video": {"depth": 2, "width": 64}}}
+    merged = apply_overrides(tree, {"train.lr": 2.0, "model.video": {"depth": 3}, "model.text.width": 8},
+                             ["train", "model"])
+    assert merged == {"train": {"lr": 2.0}, "model": {"preset": "tiny", "video": {"depth": 3, "width": 64},
+                                                      "text": {"width": 8}}}
+    assert tree["model"]["video"]["depth"] == 2  # the input is left alone
+    with pytest.raises(UserError, match="unknown config section 'nope'"):
+        apply_overrides(tree, {"nope.x": 1}, ["train", "model"])
+    with pytest.raises(UserError, match="lr is not a section"):
+        apply_overrides(tree, {"train.lr.x": 1}, ["train"])
 
 
 def test_batch_layout_derives_micro_batch_and_accumulation():
@@ -46,17 +61,27 @@ def test_deepspeed_json_sets_each_value_once():
 
 
 @pytest.mark.parametrize(
-    "field", [{"zero_stage": 4}, {"precision": "fp16"}, {"lr": 0.0}, {"warmup_steps": 2000, "max_steps": 10}]
+    ("field", "message"),
+    [({"zero_stage": 4}, "train.zero_stage: input should be 0, 1, 2 or 3, got 4"),
+     ({"precision": "fp16"}, "train.precision"), ({"lr": 0.0}, "train.lr: input should be greater than 0"),
+     ({"warmup_steps": 2000, "max_steps": 10}, "train.warmup_steps must be within"),
+     ({"batch_size": "32"}, "train.batch_size: expected an integer, got '32'"),
+     ({"betas": [0.9]}, "train.betas"), ({"keep_last": 0}, "train.keep_last")],
 )
-def test_invalid_values_are_user_errors(field):
-    with pytest.raises(UserError):
-        TrainConfig(**field).validate()
+def test_invalid_values_are_user_errors_naming_the_key(field, message):
+    with pytest.raises(UserError, match=re.escape(message)):
+        validate_config(TrainConfig, field, "train")
+
+
+def test_lists_become_tuples_and_integers_floats():
+    cfg = validate_config(TrainConfig, {"betas": [0.8, 0.9], "lr": 1})
+    assert cfg.betas == (0.8, 0.9) and isinstance(cfg.lr, float)
 
 
 def test_compile_is_refused_where_it_cannot_work():
-    TrainConfig(compile=True, zero_stage=2).validate()
+    validate_config(TrainConfig, {"compile": True, "zero_stage": 2})
     with pytest.raises(UserError, match="pre-training switch"):
-        TrainConfig(compile=True).validate(can_compile=False)
-    TrainConfig(compile=False).validate(can_compile=False)
+        validate_config(HeadTrainConfig, {"compile": True})
+    validate_config(HeadTrainConfig, {"compile": False})
     with pytest.raises(UserError, match="zero_stage=3"):
-        TrainConfig(compile=True, zero_stage=3).validate()
+        validate_config(TrainConfig, {"compile": True, "zero_stage": 3})

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..catalog import COLOUR_NAMES, DRIFT, LOC_FPS, SIZES, SPIN_VISIBLE
 from ..motion import sample_params
 from ..plan import PartPlan, PlannedVideo, dumps
 from ..scene import balanced_cycle, layout, sample_object, valid_graph
@@ -24,6 +23,7 @@ from ..seeding import pick, rng_for, unique_youtube_ids
 from ..sizes import SuiteSize
 from ..spec import ActionSpan, SceneObject, Segment, ShotSpec, TextureSpec, VideoSpec
 from ..texture import sample_texture_unlike
+from ..vocabulary import COLOUR_NAMES, DRIFT, LOC_FPS, SIZES, SPIN_VISIBLE
 
 NAME, KIND = "synth-anet", "activitynet"
 CLASSES: dict[str, str] = {

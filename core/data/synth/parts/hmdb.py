@@ -11,12 +11,12 @@ composite classes are absent, and the vertical moves are called "rise" and "fall
 
 from __future__ import annotations
 
-from ..catalog import CLIP_FPS
 from ..plan import PartPlan, PlannedVideo
 from ..scene import action_actors, action_shot
 from ..seeding import pick, rng_for
 from ..sizes import SuiteSize
 from ..spec import VideoSpec
+from ..vocabulary import CLIP_FPS
 
 NAME, KIND = "synth-hmdb", "hmdb51"
 CLASSES: dict[str, tuple[str, ...]] = {

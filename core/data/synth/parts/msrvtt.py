@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..captions import describe
-from ..catalog import CLIP_FPS
 from ..plan import PartPlan, PlannedVideo, dumps
 from ..scene import Graph, clip_shot, family_graph
 from ..seeding import rng_for, unique_youtube_ids
 from ..sizes import SuiteSize
 from ..spec import VideoSpec
+from ..vocabulary import CLIP_FPS
 
 NAME, KIND = "synth-msrvtt", "msrvtt"
 FAMILY = 3

@@ -12,13 +12,13 @@ Questions use the MSVD-QA templates ("what is spinning?", "what is the red thing
 
 from __future__ import annotations
 
-from ..catalog import CLIP_FPS
 from ..plan import PartPlan, PlannedVideo, dumps, question_row
 from ..qa import ask
 from ..scene import clip_shot, family_graph
 from ..seeding import rng_for, unique_youtube_ids
 from ..sizes import SuiteSize
 from ..spec import VideoSpec
+from ..vocabulary import CLIP_FPS
 
 NAME, KIND = "synth-msvd-qa", "msvd-qa"
 FAMILY = 3

@@ -13,13 +13,13 @@ import csv
 import io
 
 from ..captions import describe
-from ..catalog import CLIP_FPS, CLIP_FRAMES
 from ..plan import PartPlan, PlannedVideo
 from ..scene import clip_shot, family_graph, sample_graph
 from ..seeding import rng_for
 from ..sizes import SuiteSize
 from ..spec import VideoSpec
 from ..texture import sample_texture_unlike
+from ..vocabulary import CLIP_FPS, CLIP_FRAMES
 
 NAME, KIND = "synth-pretrain", "captions"
 FAMILY = 3

@@ -12,13 +12,13 @@ viewpoint; test groups therefore show backgrounds the training split never saw.
 
 from __future__ import annotations
 
-from ..catalog import CLIP_FPS
 from ..plan import PartPlan, PlannedVideo
 from ..scene import action_actors, action_shot
 from ..seeding import rng_for
 from ..sizes import SuiteSize
 from ..spec import VideoSpec
 from ..texture import jitter, sample_texture
+from ..vocabulary import CLIP_FPS
 
 NAME, KIND = "synth-ucf", "ucf101"
 CLASSES: dict[str, str] = {

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from core.data.synth import load_ground_truth
-from core.data.synth.catalog import COLOURS
+from core.data.synth.vocabulary import COLOURS
 
 PALETTE = {name: np.array(rgb, np.float64) for name, rgb in COLOURS.items()}
 

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from core.data.synth.captions import motion_key
-from core.data.synth.catalog import COLOUR_NAMES, FRAME, SHAPE_POLYGONS, SIZES, SPIN_MOTIONS, SPIN_VISIBLE
 from core.data.synth.motion import trajectory
 from core.data.synth.parts import anet, hmdb, ucf
 from core.data.synth.render import polygon
 from core.data.synth.scene import clip_shot, sample_graph, vary_graph
 from core.data.synth.seeding import rng_for
 from core.data.synth.sizes import suite_size
+from core.data.synth.vocabulary import COLOUR_NAMES, FRAME, SHAPE_POLYGONS, SIZES, SPIN_MOTIONS, SPIN_VISIBLE
 
 
 def _inside(shot) -> bool:

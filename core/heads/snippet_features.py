@@ -1,4 +1,4 @@
-"""Snippet features for localization: a frozen video tower over sliding windows, rescaled to T snippets.
+"""Snippet features for localization (the localizer's input): a frozen video tower over sliding windows, rescaled to T snippets.
 
 Shape letters: N videos, Wn windows of a video, F frames per window, S crop size, C video width,
 Nt temporal and Ns spatial token positions of a window, D descriptor width (C or 2C), T snippets
@@ -29,38 +29,25 @@ hash, split, protocol).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from pydantic import Field
 
-from core.data.index import DatasetIndex, Sample
-from core.heads.localization import LocalizerConfig, point_layout
-from core.heads.localization_loss import assign_targets
+from core.config import ConfigModel
+from core.data.index import DatasetIndex
 
 
-@dataclass
-class SnippetFeatureConfig:
+class SnippetFeatureConfig(ConfigModel):
     """How the frozen tower sees an untrimmed video."""
 
-    window: int | None = None  # F frames per window (None: the model's frame count)
-    stride: int = 8  # frames between window starts
-    fps: float = 4.0  # frames are sampled at this rate
+    window: int | None = Field(None, ge=1)  # F frames per window (None: the model's frame count)
+    stride: int = Field(8, ge=1)  # frames between window starts
+    fps: float = Field(4.0, gt=0)  # frames are sampled at this rate
     per_position: bool = True  # one feature per tubelet of each window (else one per window)
-    descriptor: str = "motion"  # mean | motion (see the module docstring)
-    batch_size: int = 32  # windows per forward pass
-
-    def validate(self) -> None:
-        from core.errors import UserError
-
-        if self.window is not None and self.window < 1:
-            raise UserError("features.window must be >= 1 or null")
-        if self.stride < 1 or self.fps <= 0 or self.batch_size < 1:
-            raise UserError("features.stride and features.batch_size must be >= 1, features.fps > 0")
-        if self.descriptor not in DESCRIPTORS:
-            raise UserError(f"features.descriptor must be one of {', '.join(DESCRIPTORS)}, got {self.descriptor!r}")
+    descriptor: Literal["mean", "motion"] = "motion"  # see the module docstring
+    batch_size: int = Field(32, ge=1)  # windows per forward pass
 
 
 DESCRIPTORS = ("mean", "motion")
@@ -142,50 +129,3 @@ def feature_key(weights: str, index: DatasetIndex, split: str, cfg: SnippetFeatu
     return dict(weights=weights, annotations=index.annotation_key(), split=split, frames=frames, size=size,
                 window=cfg.window or frames, stride=cfg.stride, fps=cfg.fps, per_position=cfg.per_position,
                 descriptor=cfg.descriptor, snippets=snippets, what="tal_snippets")
-
-
-class SnippetDataset(Dataset):
-    """Training items: one video's snippet features and its actions in snippet units (valid videos only)."""
-
-    def __init__(self, samples: list[Sample], arrays: dict[str, np.ndarray], cfg: LocalizerConfig, num_classes: int):
-        self.cfg = cfg
-        self.num_classes = num_classes
-        snippets = cfg.snippets
-        keep = np.flatnonzero(arrays["valid"] & (arrays["duration"] > 0))
-        self.features = torch.from_numpy(arrays["features"][keep])  # [N', T, C]
-        self.segments, self.labels = [], []
-        for i in keep:
-            sample, scale = samples[i], snippets / arrays["duration"][i]
-            seg = torch.tensor([[s.start * scale, s.end * scale] for s in sample.segments],
-                               dtype=torch.float32).view(-1, 2).clamp(0, snippets)  # [G, 2]
-            self.segments.append(seg)
-            self.labels.append(torch.tensor([s.label for s in sample.segments], dtype=torch.long))  # [G]
-
-    def __len__(self) -> int:
-        return len(self.features)
-
-    def collate(self) -> SnippetCollate:
-        return SnippetCollate(self.cfg, self.num_classes)
-
-    def __getitem__(self, i: int) -> dict[str, Any]:
-        return {"features": self.features[i], "segments": self.segments[i], "labels": self.labels[i], "index": i}
-
-
-class SnippetCollate:
-    """Items -> features [B, T, C] and the head's targets: cls [B, P, K], reg [B, P, 2], positive [B, P]."""
-
-    def __init__(self, cfg: LocalizerConfig, num_classes: int):
-        self.cfg = cfg
-        self.num_classes = num_classes
-        self.points = point_layout(cfg)
-
-    def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
-        targets = [assign_targets(self.points, it["segments"], it["labels"], self.num_classes, self.cfg.center_sample)
-                   for it in items]
-        return {
-            "features": torch.stack([it["features"] for it in items]),  # [B, T, C]
-            "cls_target": torch.stack([t[0] for t in targets]),  # [B, P, K]
-            "reg_target": torch.stack([t[1] for t in targets]),  # [B, P, 2]
-            "positive": torch.stack([t[2] for t in targets]),  # [B, P]
-            "index": torch.tensor([it["index"] for it in items], dtype=torch.long),  # [B]
-        }

@@ -8,34 +8,40 @@ from (`init.checkpoint`) and the run they belong to (`init.run`, the head run's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pydantic import model_validator
+
+from core.config import ConfigModel
 from core.errors import UserError
+from core.registry.schema import RunStatus
+
+if TYPE_CHECKING:
+    from core.model.svilm import SViLM
+    from core.registry import Registry
 
 LATEST = "latest"
 
 
-@dataclass
-class InitConfig:
+class InitConfig(ConfigModel):
     """The pre-trained weights a head starts from (filled in by `resolve_init`)."""
 
     run: str | None = None  # a run id, or "latest": the newest finished pretrain run
     checkpoint: str | None = None  # an exported model folder (model.safetensors + config.json)
 
+    @model_validator(mode="after")
+    def _named(self) -> InitConfig:
+        if not self.run and not self.checkpoint:
+            raise ValueError("init.run or init.checkpoint is required: the pre-trained weights the head starts from "
+                             "(e.g. init.run=latest)")
+        return self
 
-def validate_init(init: InitConfig) -> None:
-    if not init.run and not init.checkpoint:
-        raise UserError("init.run or init.checkpoint is required: the pre-trained weights the head starts from "
-                        "(e.g. init.run=latest)")
 
-
-def resolve_init(init: InitConfig, registry: Any) -> InitConfig:
+def resolve_init(init: InitConfig, registry: Registry) -> InitConfig:
     """The run id and export folder of `init`; a user error when either is missing or unfinished."""
     from core.train.export import CONFIG, WEIGHTS, read_export_config
 
-    validate_init(init)
     if init.checkpoint:
         folder = Path(init.checkpoint).expanduser().resolve()
         if not (folder / WEIGHTS).is_file() or not (folder / CONFIG).is_file():
@@ -46,7 +52,7 @@ def resolve_init(init: InitConfig, registry: Any) -> InitConfig:
             run_id = named if named and registry.get_run(named) is not None else None
         return InitConfig(run=run_id, checkpoint=str(folder))
     if init.run == LATEST:
-        run = registry.newest_run("pretrain", statuses=("finished",))
+        run = registry.newest_run("pretrain", statuses=(RunStatus.FINISHED,))
         if run is None:
             raise UserError("init.run=latest: no finished pretrain run (train one with `sviml run pretrain`)")
     else:
@@ -57,7 +63,7 @@ def resolve_init(init: InitConfig, registry: Any) -> InitConfig:
     return InitConfig(run=run.id, checkpoint=str(Path(exports[-1].path).resolve()))
 
 
-def load_towers(export_dir: str | Path):  # -> core.model.SViLM, train mode
+def load_towers(export_dir: str | Path) -> SViLM:
     """The pre-trained dual encoder to fine-tune (train mode, on the CPU)."""
     from core.train.export import load_exported
 

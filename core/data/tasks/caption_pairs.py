@@ -2,7 +2,7 @@
 
 Shape letters: B batch, T frames, S crop size, L caption tokens.
 
-Batch (`CaptionPairCollate`):
+Batch (`PaddedTextCollate` of "caption"):
   frames        uint8 [B, T, 3, S, S]
   caption_ids   long  [B, L]     caption_mask long [B, L]
   index         long  [B]   the video delivered (after any substitution)
@@ -17,63 +17,35 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import torch
-from torch.utils.data import Dataset
-
 from core.data.clip_cache import ClipCache
-from core.data.index import DatasetIndex, Sample
-from core.data.tasks.clips import ClipReader, read_or_skip, sample_rng
-from core.data.tokens import TokenTable, pad_ids
+from core.data.index import DatasetIndex
+from core.data.tasks.clips import ClipReader, SeededSamples, read_or_skip
+from core.data.tokens import PaddedTextCollate, TokenTable
 from core.data.transforms import TrainTransform
 from core.errors import UserError
 
 
-class CaptionPairs(Dataset):
+class CaptionPairs(SeededSamples):
     """Clip + one random caption per item, from the captioned videos of one split."""
 
     def __init__(self, index: DatasetIndex, tokenizer: Any, *, split: str = "train", num_frames: int = 8,
                  size: int = 64, max_caption_len: int = 32, seed: int = 0, flip: float = 0.0,
                  scale: tuple[float, float] = (0.5, 1.0), clip_cache: ClipCache | None = None):
-        self.index = index
-        self.samples: list[Sample] = [s for s in index.split(split) if s.captions and s.video is not None]
+        super().__init__([s for s in index.split(split) if s.captions and s.video is not None], seed)
         if not self.samples:
             raise UserError(f"{index.kind} at {index.root}: no captioned video in split {split!r}")
-        self.seed = seed
-        self.epoch = 0
+        self.index = index
         self.reader = ClipReader(num_frames, clip_cache)
         self.transform = TrainTransform(size, scale=scale, flip=flip)
         self.tokens = TokenTable(tokenizer, max_caption_len)
 
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def collate(self) -> CaptionPairCollate:
-        return CaptionPairCollate(self.tokens.pad_id, self.tokens.max_length)
+    def collate(self) -> PaddedTextCollate:
+        return PaddedTextCollate("caption", self.tokens.pad_id, self.tokens.max_length)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        rng = sample_rng(self.seed, self.epoch, i)
+        rng = self.rng(i)
         j, frames, skipped = read_or_skip(self.samples, i, lambda s: self.reader.clip(self.index, s), substitute=True)
         sample = self.samples[j]
         caption = sample.captions[int(rng.integers(len(sample.captions)))]
         return {"frames": self.transform(frames, rng), "caption": self.tokens.ids(caption), "index": j,
                 "skipped": len(skipped)}
-
-
-class CaptionPairCollate:
-    def __init__(self, pad_id: int, max_caption_len: int):
-        self.pad_id = pad_id
-        self.max_caption_len = max_caption_len
-
-    def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
-        ids, mask = pad_ids([it["caption"] for it in items], self.pad_id, self.max_caption_len)
-        return {
-            "frames": torch.from_numpy(np.stack([it["frames"].numpy() for it in items])),  # [B, T, 3, S, S]
-            "caption_ids": ids,  # [B, L]
-            "caption_mask": mask,  # [B, L]
-            "index": torch.tensor([it["index"] for it in items], dtype=torch.long),  # [B]
-            "skipped": torch.tensor([it["skipped"] for it in items], dtype=torch.long),  # [B]
-        }

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from sviml_cli import data, eval, recipes, report, run, runs
+from sviml_cli import data, eval, recipes, report, run, run_control, runs  # noqa: F401 (run_control adds `runs stop`)
 from sviml_cli.context import state
 from sviml_cli.output import print_error
 

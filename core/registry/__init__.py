@@ -17,6 +17,7 @@ _EXPORTS = {
     "Dataset": "core.registry.tables",
     "EvalResult": "core.registry.tables",
     "Run": "core.registry.tables",
+    "RunLease": "core.registry.tables",
     "open_reader": "core.registry.sqlite_read",
     "shown_status": "core.registry.schema",
 }

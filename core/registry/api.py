@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from core.errors import UserError
 from core.registry.engine import build_engines, describe_db_error, ensure_schema
 from core.registry.schema import RESULT_COLUMNS, RUN_RECORD_COLUMNS, RunFilter, RunStatus
-from core.registry.tables import Checkpoint, Dataset, EvalResult, Run, new_run_id, utcnow
+from core.registry.tables import Checkpoint, Dataset, EvalResult, Run, RunLease, new_run_id, utcnow
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -148,6 +148,16 @@ class Registry:
                 run.last_metrics = metrics
             session.add(run)
 
+    def merge_run_tags(self, run_id: str, tags: dict[str, Any]) -> Run:
+        """Set the given tags of a run (other tags unchanged)."""
+        with self._session(write=True) as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise UserError(f"no run with id {run_id!r}")
+            run.tags = {**(run.tags or {}), **tags}
+            session.add(run)
+        return run
+
     def list_runs(
         self,
         recipe: str | None = None,
@@ -189,6 +199,51 @@ class Registry:
         query = query.order_by(col(Run.created).desc(), col(Run.id).desc()).limit(1)
         with self._session(write=False) as session:
             return session.exec(query).first()
+
+    # -- leases (who owns a run's workers) ----------------------------------------------------
+    def get_lease(self, run_id: str) -> RunLease | None:
+        with self._session(write=False) as session:
+            return session.get(RunLease, run_id)
+
+    def put_lease(self, lease: RunLease, replacing: RunLease | None) -> bool:
+        """Store `lease` if the run's current lease is still `replacing` (None: no lease); False when
+        another launcher changed it meanwhile (compare-and-swap in one write transaction)."""
+        with self._session(write=True) as session:
+            current = session.get(RunLease, lease.run_id)
+            same = (current is None and replacing is None) or (
+                current is not None and replacing is not None
+                and (current.host, current.pid, current.pid_started) == (replacing.host, replacing.pid,
+                                                                         replacing.pid_started))
+            if not same:
+                return False
+            if current is not None:
+                session.delete(current)
+                session.flush()
+            session.add(RunLease(**lease.model_dump()))
+        return True
+
+    def set_lease_workers(self, run_id: str, workers: list[dict[str, Any]]) -> None:
+        with self._session(write=True) as session:
+            lease = session.get(RunLease, run_id)
+            if lease is not None:
+                lease.workers = workers
+                session.add(lease)
+
+    def request_stop(self, run_id: str) -> RunLease | None:
+        """Ask the run's workers to stop at their next step (the lease, or None when there is none)."""
+        with self._session(write=True) as session:
+            lease = session.get(RunLease, run_id)
+            if lease is not None:
+                lease.stop_requested = utcnow()
+                session.add(lease)
+            return lease
+
+    def release_lease(self, run_id: str, host: str, pid: int) -> None:
+        """Give the lease back, if this launcher (host, pid) still holds it."""
+        with self._session(write=True) as session:
+            lease = session.get(RunLease, run_id)
+            if lease is not None and (lease.host, lease.pid) == (host, pid):
+                session.delete(lease)
 
     # -- checkpoints ------------------------------------------------------------------------
     def add_checkpoint(self, *, run_id: str, tag: str, step: int, path: str, kind: str = "deepspeed",

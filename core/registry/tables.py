@@ -109,3 +109,22 @@ class EvalResult(SQLModel, table=True):
     n: int | None = None
     protocol: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     created: datetime = Field(default_factory=utcnow)
+
+
+class RunLease(SQLModel, table=True):
+    """Who owns a run's worker processes now (one row per run at most, while it trains).
+
+    `sviml run` (the launcher) takes the lease before starting workers and gives it back when they
+    are gone; rank 0 records every rank's process. `--resume` of a run whose lease holder or workers
+    are alive is refused; a lease whose processes are all dead is taken over (see
+    `core.train.ownership`). `stop_requested` is how `sviml runs stop` reaches workers on any host.
+    """
+
+    __tablename__ = "run_lease"
+    run_id: str = Field(foreign_key="run.id", primary_key=True)
+    host: str  # the launcher's host
+    pid: int  # the launcher's process (the worker itself for a run trained in process)
+    pid_started: float  # its start time (epoch seconds): a recycled pid is not the launcher
+    workers: list[Any] = Field(default_factory=list, sa_column=Column(JSON))  # [{rank, host, pid, started}]
+    acquired: datetime = Field(default_factory=utcnow)
+    stop_requested: datetime | None = None

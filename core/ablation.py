@@ -117,6 +117,7 @@ def run_study(settings: Settings, registry: Registry, launcher: RecipeLauncher, 
               say: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)) -> StudyReport:
     from core.eval.context import EvalOptions
     from core.eval.runner import evaluate_all
+    from core.train.launch import LaunchPlan
 
     validate_study(study, launcher)
     report = StudyReport(study.name)
@@ -132,11 +133,11 @@ def run_study(settings: Settings, registry: Registry, launcher: RecipeLauncher, 
                                       name=f"{study.name}-{variant}-s{seed}",
                                       tags={"ablation": study.name, "variant": variant, "seed": seed})
                 say(f"{prefix}: training run {run.id}")
-                launcher.execute(run, nproc)
+                launcher.execute(run, LaunchPlan(nproc=nproc))
                 step.action = "trained"
             elif run.status != RunStatus.FINISHED:
                 say(f"{prefix}: resuming run {run.id} ({run.status})")
-                launcher.execute(run, run.world_size, resume=True)
+                launcher.execute(run, LaunchPlan(nproc=run.world_size), resume=True)
                 step.action = "resumed"
             step.run_id = run.id
             run = registry.require_run(run.id)

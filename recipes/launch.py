@@ -7,15 +7,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
+import sys
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from core.errors import UserError
 from core.registry.schema import UNFINISHED, RunStatus
 from core.train.config import RecipeConfig, deepspeed_config
-from core.train.launch import spawn
+from core.train.launch import LaunchPlan, join_run, spawn_run
 from core.train.lifecycle import exit_code
+from core.train.ownership import ProcessId, claim, release
 from recipes import RECIPES, config_path, load_recipe, load_recipe_config
 
 if TYPE_CHECKING:
@@ -26,9 +27,11 @@ if TYPE_CHECKING:
 class Launcher:
     """Creates and runs recipe runs against one registry and settings."""
 
-    def __init__(self, settings: Settings, registry: Registry):
+    def __init__(self, settings: Settings, registry: Registry,
+                 say: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)):
         self.settings = settings
         self.registry = registry
+        self.say = say  # where the launcher's own messages go (a lease taken over, ...)
 
     def load_config(self, recipe: str, config: str, overrides: Mapping[str, Any] | list[str]) -> RecipeConfig:
         return load_recipe_config(recipe, config, overrides)
@@ -66,10 +69,23 @@ class Launcher:
             raise UserError(f"run {run.id} already finished")
         return run
 
-    def execute(self, run: Run, nproc: int = 1, hostfile: Path | None = None, resume: bool = False,
+    def execute(self, run: Run, plan: LaunchPlan = LaunchPlan(), resume: bool = False,
                 show_progress: bool = True) -> int:
-        """Train `run`: in this process (one process), else through torchrun or DeepSpeed's launcher."""
-        if nproc == 1 and hostfile is None:
-            status = load_recipe(run.recipe).train(run.id, self.settings, resume=resume, show_progress=show_progress)
-            return exit_code(status)
-        return spawn(RECIPES[run.recipe][0], run, self.settings, nproc, hostfile, resume)
+        """Train `run` as `plan` says: in this process (one process), else through torchrun, DeepSpeed's
+        launcher or srun. The run's lease is held meanwhile: a run whose workers live is refused."""
+        from core.data.sharding import is_main
+
+        owner = claim(self.registry, run, self.say) if not plan.joined or is_main() else None
+        try:
+            if plan.in_process:
+                status = load_recipe(run.recipe).train(run.id, self.settings, resume=resume,
+                                                       show_progress=show_progress)
+                return exit_code(status)
+            return spawn_run(RECIPES[run.recipe][0], run, self.settings, plan, resume, owner)
+        finally:
+            if owner is not None:
+                release(self.registry, run.id, owner)
+
+    def join(self, recipe: str, plan: LaunchPlan, resume: bool) -> int:
+        """This node's workers of a run node rank 0 creates (`--node-rank R` with R > 0); its exit code."""
+        return join_run(RECIPES[recipe][0], self.settings, plan, resume, ProcessId.this())

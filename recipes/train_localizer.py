@@ -64,7 +64,6 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         from core.heads.localization import Localizer
         from core.heads.localization_loss import LocalizerCollate, LocalizerObjective
         from core.heads.snippet_features import extract, feature_key
-        from core.train.distributed import barrier
         from core.train.export import load_exported
         from core.train.rng import rank_seed
         from core.train.steps import forever, optimizer_step, parameter_groups, torch_threads
@@ -75,8 +74,8 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         if not classes:
             raise UserError(f"{cfg.data.dataset} has no labelled action")
 
-        # Snippet features of the train split from the frozen tower: rank 0 extracts and caches, the
-        # others wait and read the cache.
+        # Snippet features of the train split from the frozen tower: each rank extracts its share of
+        # the videos, rank 0 caches them all.
         towers = load_exported(Path(cfg.init.checkpoint), dist.device)
         vcfg = towers.cfg.video
         key = feature_key(weights_fingerprint(Path(cfg.init.checkpoint)), index, cfg.data.split, cfg.features,
@@ -85,12 +84,10 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         t_features = time.perf_counter()
 
         def compute() -> dict[str, Any]:
-            return extract(towers, index, cfg.data.split, cfg.features, cfg.head.snippets, dist.device)
+            return extract(towers, index, cfg.data.split, cfg.features, cfg.head.snippets, dist.device,
+                           workers=cfg.features.workers)
 
-        arrays = cached(path, compute) if life.is_main else None
-        barrier()
-        if arrays is None:
-            arrays = cached(path, compute)
+        arrays = cached(path, compute)  # collective: every rank at once
         feature_seconds = time.perf_counter() - t_features
         towers = None  # the frozen tower's work is done: free it before training
         dataset = SnippetDataset(index.split(cfg.data.split), arrays, cfg.head.snippets)

@@ -36,16 +36,24 @@ def evaluate(
         "auto", "--probe-features",
         help="Linear-probe features: pooled (time-averaged, the paper's), ordered (in time order) or auto "
              "(ordered on synthetic datasets, whose classes are motions; pooled on real ones)."),
+    nproc: int = typer.Option(1, "--nproc", min=1, help="Evaluation processes: each encodes a share of every "
+                                                         "dataset; task heads train on all of them."),
     as_json: bool = JSON_OUTPUT,
 ) -> None:
     """Evaluate a checkpoint on every registered benchmark; exit 1 if any task failed."""
     if ctx.invoked_subcommand is not None:
         return
+    import os
+
     from core.errors import UserError
     from core.eval.context import PROBE_FEATURES, EvalOptions
     from core.eval.runner import evaluate_all
 
     app_state = state(ctx)
+    if nproc > 1 and "WORLD_SIZE" not in os.environ:  # start the ranks, each running this command
+        from core.train.launch import relaunch_under_torchrun
+
+        raise typer.Exit(relaunch_under_torchrun(app_state.settings, nproc, "--nproc"))
     if all_tasks and tasks:
         raise UserError("give --all or --task, not both")
     if probe_features not in PROBE_FEATURES:
@@ -54,6 +62,8 @@ def evaluate(
                           probe_features=probe_features, show_progress=not as_json)
     summary = evaluate_all(app_state.settings, app_state.registry, run, checkpoint, tasks or None, options,
                            launcher(ctx))
+    if int(os.environ.get("RANK", "0")) != 0:  # rank 0 reports for all
+        raise typer.Exit(1 if summary.failed else 0)
     if as_json:
         print_json({"run_id": summary.run_id, "checkpoint": summary.checkpoint, "tasks": [
             {"task": r.task, "dataset": r.dataset, "status": r.status, "message": r.message, "metrics": r.metrics,

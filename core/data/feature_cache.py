@@ -41,13 +41,21 @@ def cache_path(cache_dir: Path, **key: Any) -> Path:
 
 
 def cached(path: Path, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The arrays at `path`, computing and storing them on a miss."""
-    if path.is_file():
+    """The arrays at `path`, computing and storing them on a miss.
+
+    With several processes (a process group), every rank calls this together: rank 0's look at the
+    cache decides for all, every rank computes (each its share, `core.data.sharding`), rank 0 writes.
+    """
+    from core.data.sharding import eval_rank
+    from core.train.distributed import broadcast_object
+
+    if broadcast_object(path.is_file()):
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
     arrays = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
+    if eval_rank()[0] == 0:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, **arrays)
+        tmp.replace(path)
     return arrays

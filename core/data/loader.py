@@ -40,18 +40,22 @@ def build_loader(
     drop_last: bool = False,
     collate_fn: Callable[[list[Any]], Any] | None = None,
     sampler: Sampler | None = None,
+    batch_sampler: Sampler[list[int]] | None = None,
     pin_memory: bool = False,
     prefetch_factor: int = 2,
 ) -> DataLoader:
-    """A DataLoader with seeded shuffling and seeded workers (evaluation and task fine-tuning)."""
+    """A DataLoader with seeded shuffling and seeded workers (evaluation and task fine-tuning);
+    `batch_sampler` (whole batches of indices) replaces `batch_size`, `shuffle` and `sampler`."""
     generator = torch.Generator()
     generator.manual_seed(seed)
+    given = batch_sampler is not None  # DataLoader then wants its defaults for what the batches decide
     return DataLoader(
         dataset,
-        batch_size=batch_size,
-        shuffle=shuffle if sampler is None else False,
+        batch_size=1 if given else batch_size,
+        shuffle=shuffle if sampler is None and not given else False,
         sampler=sampler,
-        drop_last=drop_last,
+        batch_sampler=batch_sampler,
+        drop_last=False if given else drop_last,
         num_workers=workers,
         collate_fn=collate_fn,
         pin_memory=pin_memory,
@@ -126,8 +130,9 @@ class PretrainLoader:
     def state_dict(self) -> dict[str, Any]:
         return self.sampler.state_dict()
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.sampler.load_state_dict(state)
+    def load_state_dict(self, state: dict[str, Any], reshard: bool = False) -> None:
+        """Continue from `state`; `reshard`: it was saved by another number of ranks."""
+        self.sampler.load_state_dict(state, reshard)
 
 
 def build_pretrain_loader(

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from core.eval.context import EvalContext
-from core.eval.features import outputs_by_index
+from core.eval.features import eval_loader, outputs_by_index
 from core.eval.heads import head_export, head_protocol, head_run_for
 from core.eval.outcome import EvalOutcome
 
@@ -38,7 +38,6 @@ def predict(module: ActionModel, loader: Iterable[dict[str, Any]], device: torch
 
 
 def evaluate_action_ft(ctx: EvalContext, dataset: Any, index: Any) -> EvalOutcome:
-    from core.data.loader import build_loader
     from core.data.tasks.action import ActionDataset, collate_action
     from core.heads.export import load_task_model
     from core.metrics.action import action_metrics
@@ -54,7 +53,7 @@ def evaluate_action_ft(ctx: EvalContext, dataset: Any, index: Any) -> EvalOutcom
     split = "test" if "test" in index.splits else "val"
     data = ActionDataset(index, split=split, num_frames=vcfg.num_frames, size=vcfg.image_size, train=False,
                          views=opts.views, crops=opts.crops, clip_cache=ctx.clip_cache() if opts.views == 1 else None)
-    loader = build_loader(data, opts.batch_size, workers=opts.workers, collate_fn=collate_action)
+    loader = eval_loader(data, opts.batch_size, opts.workers, collate_action)
     with ctx.progress(f"action_ft {dataset.name} {split}: videos", len(data)) as advance:
         logits, labels, valid = predict(module, loader, ctx.device, len(data), advance)
     keep = valid & (labels >= 0)

@@ -26,6 +26,7 @@ import torch
 
 from core.data.feature_cache import cache_path, cached, weights_fingerprint
 from core.data.noun_phrases import make_prompt
+from core.data.sharding import gather_lists, gather_rows, my_share
 from core.eval.context import EvalContext
 from core.eval.features import encode_texts
 from core.eval.outcome import EvalOutcome
@@ -69,26 +70,32 @@ def _features(ctx: EvalContext, dataset: Any, index: Any, samples: list, prompts
 
     @torch.inference_mode()
     def compute() -> dict[str, np.ndarray]:
-        groups = regions = None
-        valid = np.zeros(len(samples), dtype=bool)
-        sample_frames = []
+        arrays: dict[str, np.ndarray] = {}
+        rows: list[int] = []
+        sample_frames = []  # (row, frames [T, S, S, 3]) of the first readable videos, for the maps
         with ctx.progress(f"{TASK} {dataset.name}: videos", len(samples)) as advance:
-            for part in chunks(len(samples), ctx.options.batch_size):
+            for part in my_share(chunks(len(samples), ctx.options.batch_size)):  # this rank's batches
                 frames, ok = read_clips(index, samples[part], vcfg.num_frames, vcfg.image_size, ctx.clip_cache())
                 out = ctx.model.encode_video(frames.to(ctx.device), with_regions=True)
                 assign = out.assignment.argmax(1).cpu().numpy()  # [B, L]: each token's group
-                if groups is None:
-                    groups = np.zeros((len(samples), assign.shape[1]), dtype=np.int16)
-                    regions = np.zeros((len(samples), *out.regions.shape[1:]), dtype=np.float32)
-                groups[part], regions[part], valid[part] = assign, out.regions.float().cpu().numpy(), ok
-                for row in np.flatnonzero(ok):
+                if not arrays:
+                    arrays = {"groups": np.zeros((len(samples), assign.shape[1]), dtype=np.int16),
+                              "regions": np.zeros((len(samples), *out.regions.shape[1:]), dtype=np.float32),
+                              "valid": np.zeros(len(samples), dtype=bool)}
+                arrays["groups"][part], arrays["valid"][part] = assign, ok
+                arrays["regions"][part] = out.regions.float().cpu().numpy()
+                rows += range(part.start, part.stop)
+                for row in np.flatnonzero(ok):  # the first readable ones of each rank hold the first overall
                     if len(sample_frames) < MAP_VIDEOS:
                         sample_frames.append((part.start + row, frames[row].permute(0, 2, 3, 1).numpy()))
                 advance(len(ok))
+        arrays = gather_rows(arrays, np.asarray(rows, dtype=np.int64), len(samples))
+        sample_frames = sorted(gather_lists(sample_frames), key=lambda pair: pair[0])[:MAP_VIDEOS]
         table = TokenTable(ctx.tokenizer, tcfg.prompt_len)
         ids, mask = pad_ids([table.ids(p) for p in prompts], table.pad_id, table.max_length)
-        nouns = encode_texts(model, ids, mask, ctx.device) if prompts else np.zeros((0, regions.shape[-1]), np.float32)
-        return {"groups": groups, "regions": regions, "valid": valid, "nouns": nouns,
+        nouns = (encode_texts(model, ids, mask, ctx.device) if prompts
+                 else np.zeros((0, arrays["regions"].shape[-1]), np.float32))
+        return {**arrays, "nouns": nouns,
                 "map_rows": np.array([r for r, _ in sample_frames], dtype=np.int64),
                 "map_frames": np.stack([f for _, f in sample_frames]) if sample_frames
                 else np.zeros((0, vcfg.num_frames, vcfg.image_size, vcfg.image_size, 3), np.uint8)}

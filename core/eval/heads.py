@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.console import stdout_to_stderr
+from core.errors import UserError
 from core.eval.context import EvalContext
 from core.registry.schema import RunStatus
 
@@ -63,7 +64,12 @@ def find_head_run(registry: Registry, recipe: str, parent_id: str, export_dir: P
 
 
 def train_head(ctx: EvalContext, recipe: str, dataset: str) -> Run:
-    """Create a head run of the evaluated checkpoint on `dataset` and train it here (one process)."""
+    """Create a head run of the evaluated checkpoint on `dataset` and train it here: in this process,
+    or on every rank of a distributed evaluation together (rank 0 registers it)."""
+    from core.data.sharding import eval_rank
+    from core.train.distributed import barrier, broadcast_object
+    from core.train.launch import LaunchPlan
+
     if ctx.launcher is None:
         raise RuntimeError(f"{recipe}: no recipe launcher to train a head with (pass one to evaluate_all)")
     config = head_config_name(ctx)
@@ -74,11 +80,23 @@ def train_head(ctx: EvalContext, recipe: str, dataset: str) -> Run:
         base = ctx.launcher.load_config(recipe, config, overrides)
         overrides.update({"train.max_steps": steps, "train.warmup_steps": min(base.train.warmup_steps, steps // 2),
                           "train.save_every": steps})
-    run = ctx.launcher.create(recipe, config, overrides, world_size=1,
-                              name=f"{recipe}-{dataset}-{ctx.target.run.id[-6:]}", parent_id=ctx.target.run.id)
+    rank, world = eval_rank()
+    created, problem = None, None
+    if rank == 0:
+        try:
+            created = ctx.launcher.create(recipe, config, overrides, world_size=world,
+                                          name=f"{recipe}-{dataset}-{ctx.target.run.id[-6:]}",
+                                          parent_id=ctx.target.run.id).id
+        except UserError as err:
+            problem = str(err)
+    created, problem = broadcast_object((created, problem))
+    if problem is not None:
+        raise UserError(problem)
+    run = ctx.registry.require_run(created)
     log.info("training head run %s (%s/%s) on %s", run.id, recipe, config, dataset)
     with stdout_to_stderr():
-        code = ctx.launcher.execute(run, show_progress=ctx.options.show_progress)
+        code = ctx.launcher.execute(run, LaunchPlan(joined=world > 1), show_progress=ctx.options.show_progress)
+    barrier()  # rank 0 records the end: read it after it has
     final = ctx.registry.require_run(run.id)
     if code != 0 or final.status != RunStatus.FINISHED:
         raise RuntimeError(f"head run {run.id} ({recipe}) ended {final.status}" + (f": {final.error}" if final.error else ""))
@@ -95,8 +113,13 @@ def head_run_for(ctx: EvalContext, recipe: str, dataset: str) -> tuple[Run, dict
     """A finished head run of the evaluated checkpoint on `dataset` (reused or freshly trained), and
     how long training it took here ({} when reused)."""
     if ctx.options.reuse_heads:
-        run = find_head_run(ctx.registry, recipe, ctx.target.run.id, ctx.target.export_dir, dataset,
-                            ctx.options.head_steps)
+        from core.data.sharding import is_main
+        from core.train.distributed import broadcast_object
+
+        found = find_head_run(ctx.registry, recipe, ctx.target.run.id, ctx.target.export_dir, dataset,
+                              ctx.options.head_steps) if is_main() else None
+        found_id = broadcast_object(found.id if found is not None else None)  # rank 0 decides for all
+        run = ctx.registry.require_run(found_id) if found_id is not None else None
         if run is not None:
             log.info("reusing head run %s (%s) on %s", run.id, recipe, dataset)
             return run, {}

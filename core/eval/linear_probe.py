@@ -24,7 +24,7 @@ import torch
 
 from core.data.feature_cache import cache_path, cached, weights_fingerprint
 from core.eval.context import PROBE_FEATURES, EvalContext
-from core.eval.features import encode_videos
+from core.eval.features import encode_videos, eval_loader
 from core.eval.outcome import EvalOutcome
 
 L2_GRID = (1e-5, 1e-4, 1e-3, 1e-2)
@@ -77,7 +77,6 @@ def probe_features(option: str, dataset: Any) -> str:
 
 def _features(ctx: EvalContext, dataset: Any, index: Any, split: str, views: int, crops: int,
               what: str) -> dict[str, np.ndarray]:
-    from core.data.loader import build_loader
     from core.data.tasks.action import ActionDataset, collate_action
 
     vcfg = ctx.model.cfg.video
@@ -87,7 +86,7 @@ def _features(ctx: EvalContext, dataset: Any, index: Any, split: str, views: int
                frames=vcfg.num_frames, size=vcfg.image_size, views=views, crops=crops, what=what)
 
     def compute() -> dict[str, np.ndarray]:
-        loader = build_loader(data, ctx.options.batch_size, workers=ctx.options.workers, collate_fn=collate_action)
+        loader = eval_loader(data, ctx.options.batch_size, ctx.options.workers, collate_action)
         with ctx.progress(f"action {dataset.name} {split}: videos", len(data)) as advance:
             out = encode_videos(ctx.model, loader, ctx.device, len(data), advance, ordered=what == "ordered")
         labels = np.array([s.label if s.label is not None else -1 for s in data.samples], dtype=np.int64)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from core.eval.context import EvalContext
-from core.eval.features import outputs_by_index
+from core.eval.features import eval_loader, outputs_by_index
 from core.eval.heads import head_export, head_protocol, head_run_for
 from core.eval.outcome import EvalOutcome
 
@@ -45,7 +45,6 @@ def predict(module: QAModel, loader: Iterable[dict[str, Any]], device: torch.dev
 
 
 def evaluate_qa(ctx: EvalContext, dataset: Any, index: Any) -> EvalOutcome:
-    from core.data.loader import build_loader
     from core.data.tasks.qa import QADataset
     from core.heads.export import load_task_model
     from core.heads.vocab import majority_share, question_prior
@@ -61,7 +60,7 @@ def evaluate_qa(ctx: EvalContext, dataset: Any, index: Any) -> EvalOutcome:
     data = QADataset(index, load_tokenizer(towers.cfg.text), answers, split=SPLIT, num_frames=vcfg.num_frames,
                      size=vcfg.image_size, train=False, max_question_len=towers.cfg.text.caption_len,
                      clip_cache=ctx.clip_cache())
-    loader = build_loader(data, ctx.options.batch_size, workers=ctx.options.workers, collate_fn=data.collate())
+    loader = eval_loader(data, ctx.options.batch_size, ctx.options.workers, data.collate())
     with ctx.progress(f"qa {dataset.name}: questions", len(data)) as advance:
         pred, gold, valid = predict(module, loader, ctx.device, len(data), advance)
     accuracy = qa_accuracy(pred, gold)

@@ -14,7 +14,7 @@ import numpy as np
 
 from core.data.feature_cache import cache_path, cached, weights_fingerprint
 from core.eval.context import EvalContext
-from core.eval.features import encode_texts, encode_videos
+from core.eval.features import encode_texts, encode_videos, eval_loader
 from core.eval.outcome import EvalOutcome
 
 SPLIT = "test"
@@ -37,7 +37,6 @@ def flatten(scores: dict[str, dict[str, float]]) -> dict[str, float]:
 
 def similarity(ctx: EvalContext, dataset: Any, index: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(sim [Nc, V] over readable videos, caption -> video [Nc], valid [V_all]) for the test split."""
-    from core.data.loader import build_loader
     from core.data.tasks.retrieval import RetrievalDataset, collate_retrieval
 
     vcfg, tcfg = ctx.model.cfg.video, ctx.model.cfg.text
@@ -47,7 +46,7 @@ def similarity(ctx: EvalContext, dataset: Any, index: Any) -> tuple[np.ndarray, 
                frames=vcfg.num_frames, size=vcfg.image_size, views=1, what="retrieval")
 
     def compute() -> dict[str, np.ndarray]:
-        loader = build_loader(data, ctx.options.batch_size, workers=ctx.options.workers, collate_fn=collate_retrieval)
+        loader = eval_loader(data, ctx.options.batch_size, ctx.options.workers, collate_retrieval)
         with ctx.progress(f"retrieval {dataset.name}: videos", len(data)) as advance:
             videos = encode_videos(ctx.model, loader, ctx.device, len(data), advance)
         ids, mask = data.caption_tokens()

@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import UserError
 from core.eval.context import EvalContext, EvalOptions
 from core.eval.outcome import result_rows, update_eval_json
-from core.eval.target import resolve_target
+from core.eval.target import EvalTarget, resolve_target
 
 if TYPE_CHECKING:
     from core.registry import Registry
@@ -53,7 +53,11 @@ def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = No
                  tasks: Iterable[str] | None = None, options: EvalOptions | None = None,
                  launcher: RecipeLauncher | None = None) -> EvalSummary:
     """Evaluate one checkpoint on `tasks` (default: all); `launcher` starts the head runs that task
-    heads train (`recipes.launch.Launcher`; without one, those tasks fail and the others go on)."""
+    heads train (`recipes.launch.Launcher`; without one, those tasks fail and the others go on).
+
+    Started on several processes (`sviml eval --nproc N`, torchrun's variables set), every rank
+    extracts its share of each dataset (`core.data.sharding`); rank 0 records the results.
+    """
     from core.data.registration import load_registered
     from core.eval.evaluators import EVALUATORS
 
@@ -61,8 +65,12 @@ def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = No
     unknown = [t for t in wanted if t not in EVALUATORS]
     if unknown:
         raise UserError(f"unknown task {unknown[0]!r}; tasks: {', '.join(EVALUATORS)}")
-    target = resolve_target(registry, settings, run_id, checkpoint)
-    ctx = EvalContext(settings, registry, target, options or EvalOptions(), launcher)
+    main = join_evaluation_group(settings)
+    options = options or EvalOptions()
+    if not main:
+        options = replace(options, show_progress=False)
+    target = shared_target(registry, settings, run_id, checkpoint)
+    ctx = EvalContext(settings, registry, target, options, launcher)
     datasets = registry.list_datasets()
     reports: list[TaskReport] = []
     for task in wanted:
@@ -81,18 +89,57 @@ def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = No
             except Exception as err:  # noqa: BLE001 - a failing task is recorded, the others go on
                 message = f"{type(err).__name__}: {err}"
                 log.error("%s on %s failed:\n%s", task, dataset.name, traceback.format_exc())
-                update_eval_json(target.eval_dir, task, dataset.name, {"error": message})
+                if main:
+                    update_eval_json(target.eval_dir, task, dataset.name, {"error": message})
                 reports.append(TaskReport(task, dataset.name, "failed", message))
                 continue
             outcome.protocol.update(annotation_hash=index.annotation_key(), dataset_kind=dataset.kind,
                                     checkpoint=str(target.export_dir), synthetic=bool(dataset.meta.get("synthetic")))
             outcome.protocol.setdefault("head_run", None)
-            registry.replace_results(target.run.id, task, dataset.name,
-                                     result_rows(target.run.id, target.checkpoint.id, task, dataset.name, outcome))
-            update_eval_json(target.eval_dir, task, dataset.name, {
-                "metrics": outcome.metrics, "protocol": outcome.protocol, "chance": outcome.chance,
-                "n": outcome.n, "split": outcome.split, "details": outcome.details,
-            })
+            if (target.run.tags or {}).get("world_size_history"):  # trained on several world sizes
+                outcome.protocol["world_size_history"] = target.run.tags["world_size_history"]
+            if main:
+                registry.replace_results(target.run.id, task, dataset.name,
+                                         result_rows(target.run.id, target.checkpoint.id, task, dataset.name, outcome))
+                update_eval_json(target.eval_dir, task, dataset.name, {
+                    "metrics": outcome.metrics, "protocol": outcome.protocol, "chance": outcome.chance,
+                    "n": outcome.n, "split": outcome.split, "details": outcome.details,
+                })
             reports.append(TaskReport(task, dataset.name, "ok", metrics=outcome.metrics, chance=outcome.chance,
                                       headline=evaluator.headline))
     return EvalSummary(target.run.id, str(target.export_dir), reports)
+
+
+def join_evaluation_group(settings: Settings) -> bool:
+    """Join the process group when started by torchrun (`sviml eval --nproc N`); whether this is rank 0."""
+    import os
+
+    from core.train.distributed import init_distributed
+
+    from core.console import stdout_to_stderr
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        with stdout_to_stderr():  # DeepSpeed's op build prints on stdout, which `--json` owns
+            return init_distributed(settings.resolved_device()).is_main
+    return True
+
+
+def shared_target(registry: Registry, settings: Settings, run_id: str | None,
+                  checkpoint: Path | None) -> EvalTarget:
+    """The evaluated checkpoint, resolved by rank 0 (which may register an external run) for every rank."""
+    from core.data.sharding import eval_rank
+    from core.train.distributed import broadcast_object
+
+    rank, world = eval_rank()
+    if world == 1:
+        return resolve_target(registry, settings, run_id, checkpoint)
+    chosen, problem = None, None
+    if rank == 0:
+        try:
+            chosen = resolve_target(registry, settings, run_id, checkpoint)
+        except UserError as err:
+            problem = str(err)
+    run_id, problem = broadcast_object((chosen.run.id if chosen is not None else None, problem))
+    if problem is not None:
+        raise UserError(problem)
+    return chosen if chosen is not None else resolve_target(registry, settings, run_id, None)

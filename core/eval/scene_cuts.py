@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from core.data.feature_cache import cache_path, cached, weights_fingerprint
+from core.data.sharding import gather_lists, my_share
 from core.eval.context import EvalContext
 from core.eval.outcome import EvalOutcome
 from core.eval.pixel_baseline import pixel_windows
@@ -47,22 +48,21 @@ def _window_features(ctx: EvalContext, dataset: Any, index: Any, split: str, sam
     def compute() -> dict[str, np.ndarray]:
         data = LocalizationDataset(index, split=split, window=vcfg.num_frames, stride=stride, size=vcfg.image_size)
         data.samples = samples  # the evenly spread subset, not the whole split
-        features, pixels, starts, counts, valid = [], [], [], [], []
+        per_video = []  # (features [W, C], pixels [W, 3*G*G], starts [W], valid) of this rank's videos
         with ctx.progress(f"cuts {dataset.name} {split}: videos", len(samples)) as advance:
-            for i in range(len(data)):
+            for i in my_share(range(len(data))):
                 item = data[i]
                 windows = item["frames"]  # [W, T, 3, S, S]
                 pooled = [ctx.model.encode_video(windows[part].to(ctx.device), with_regions=False).clip.float().mean(1)
                           for part in chunks(len(windows), ctx.options.batch_size)]  # [B, C] each
-                features.append(torch.cat(pooled).cpu().numpy() if pooled else np.zeros((0, vcfg.width), np.float32))
-                pixels.append(pixel_windows(windows).numpy())
-                starts.append(item["starts"].numpy().astype(np.float64))
-                counts.append(len(windows))
-                valid.append(bool(item["valid"]))
+                per_video.append((torch.cat(pooled).cpu().numpy() if pooled else np.zeros((0, vcfg.width), np.float32),
+                                  pixel_windows(windows).numpy(), item["starts"].numpy().astype(np.float64),
+                                  bool(item["valid"])))
                 advance(1)
+        features, pixels, starts, valid = zip(*gather_lists(per_video), strict=True)  # back in video order
         return {"features": np.concatenate(features).astype(np.float32), "pixels": np.concatenate(pixels),
-                "starts": np.concatenate(starts),
-                "counts": np.array(counts, dtype=np.int64), "valid": np.array(valid, dtype=bool)}
+                "starts": np.concatenate(starts), "counts": np.array([len(f) for f in features], dtype=np.int64),
+                "valid": np.array(valid, dtype=bool)}
 
     return cached(cache_path(ctx.feature_cache, **key), compute)
 

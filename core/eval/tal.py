@@ -59,7 +59,7 @@ def snippet_features(ctx: EvalContext, run: Run, index: Any, split: str) -> dict
 
     def compute() -> dict[str, np.ndarray]:
         with ctx.progress(f"tal {index.kind} {split}: videos", len(index.split(split))) as advance:
-            return extract(model, index, split, cfg, snippets, ctx.device, advance)
+            return extract(model, index, split, cfg, snippets, ctx.device, advance, workers=ctx.options.workers)
 
     return cached(cache_path(ctx.feature_cache, **key), compute)
 

@@ -29,14 +29,19 @@ hash, split, protocol).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
 from pydantic import Field
+from torch.utils.data import DataLoader
 
 from core.config import ConfigModel
 from core.data.index import DatasetIndex
+from core.data.sharding import gather_rows, my_share
+
+if TYPE_CHECKING:
+    from core.model.svilm import SViLM
 
 
 class SnippetFeatureConfig(ConfigModel):
@@ -48,6 +53,7 @@ class SnippetFeatureConfig(ConfigModel):
     per_position: bool = True  # one feature per tubelet of each window (else one per window)
     descriptor: Literal["mean", "motion"] = "motion"  # see the module docstring
     batch_size: int = Field(32, ge=1)  # windows per forward pass
+    workers: int = Field(1, ge=0)  # DataLoader processes decoding videos while the tower encodes (0: inline)
 
 
 DESCRIPTORS = ("mean", "motion")
@@ -85,9 +91,14 @@ def rescale(features: np.ndarray, centres: np.ndarray, duration: float, snippets
 
 
 @torch.inference_mode()
-def extract(model: Any, index: DatasetIndex, split: str, cfg: SnippetFeatureConfig, snippets: int,
-            device: torch.device, progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
-    """Per video of `split`: `features` [N, T, C], `valid` [N], `duration` [N], `windows` [N]."""
+def extract(model: SViLM, index: DatasetIndex, split: str, cfg: SnippetFeatureConfig, snippets: int,
+            device: torch.device, progress: Callable[[int], None] | None = None,
+            workers: int = 0) -> dict[str, np.ndarray]:
+    """Per video of `split`: `features` [N, T, C], `valid` [N], `duration` [N], `windows` [N].
+
+    Videos are decoded by `workers` DataLoader processes while the tower encodes (0: here); with a
+    process group each rank takes its share of the videos and every rank ends with all of them.
+    """
     from core.data.tasks.localization import LocalizationDataset
 
     vcfg = model.cfg.video
@@ -98,8 +109,12 @@ def extract(model: Any, index: DatasetIndex, split: str, cfg: SnippetFeatureConf
     valid = np.zeros(N, dtype=bool)
     duration = np.zeros(N, dtype=np.float64)
     windows = np.zeros(N, dtype=np.int64)
-    for i in range(N):
-        item = data[i]
+    mine = my_share(range(N))
+    # One video per item (batch_size=None: no collation), in the sampler's order with any worker count.
+    loader = DataLoader(data, batch_size=None, sampler=mine, num_workers=workers,
+                        prefetch_factor=2 if workers else None)
+    for item in loader:
+        i = item["index"]
         duration[i] = item["duration"]
         if item["valid"] and item["frames"].shape[0] > 0 and item["duration"] > 0:
             frames = item["frames"]  # [Wn, F, 3, S, S]
@@ -120,7 +135,8 @@ def extract(model: Any, index: DatasetIndex, split: str, cfg: SnippetFeatureConf
             windows[i] = frames.shape[0]
         if progress is not None:
             progress(1)
-    return {"features": features, "valid": valid, "duration": duration, "windows": windows}
+    arrays = {"features": features, "valid": valid, "duration": duration, "windows": windows}
+    return gather_rows(arrays, np.asarray(mine, dtype=np.int64), N)
 
 
 def feature_key(weights: str, index: DatasetIndex, split: str, cfg: SnippetFeatureConfig, snippets: int,

@@ -85,14 +85,23 @@ class SavedCheckpoint:
     bytes: int
 
 
+def saved_world_size(folder: Path) -> int:
+    """How many processes wrote the checkpoint in `folder` (its manifest says; older ones: RNG files)."""
+    manifest = json.loads((folder / MANIFEST).read_text()) if (folder / MANIFEST).is_file() else {}
+    return int(manifest.get("world_size") or len(list(folder.glob("rng_rank*.json"))) or 1)
+
+
 class CheckpointManager:
     """Saves and restores one run's checkpoints; every rank calls `save`/`load` together."""
 
-    def __init__(self, engine: DeepSpeedEngine, folder: Path, rank: int, keep_last: int):
+    def __init__(self, engine: DeepSpeedEngine, folder: Path, rank: int, keep_last: int, world_size: int = 1,
+                 zero_stage: int = 0):
         self.engine = engine
         self.folder = folder
         self.rank = rank
         self.keep_last = keep_last
+        self.world_size = world_size
+        self.zero_stage = zero_stage
 
     def save(self, step: int, client_state: dict[str, Any]) -> SavedCheckpoint | None:
         """Collective. Returns the complete checkpoint on rank 0 (None elsewhere)."""
@@ -106,23 +115,33 @@ class CheckpointManager:
         barrier()
         saved = None
         if self.rank == 0:
-            size = write_manifest(path, {"step": step, "tag": tag})
+            size = write_manifest(path, {"step": step, "tag": tag, "world_size": self.world_size,
+                                         "zero_stage": self.zero_stage})
             saved = SavedCheckpoint(tag=tag, step=step, path=path, bytes=size)
         barrier()
         return saved
 
-    def load(self, path: Path) -> dict[str, Any]:
-        """Collective. Restores engine, optimizer, scheduler and this rank's RNG; returns client state."""
+    def load(self, path: Path, weights: Path | None = None) -> dict[str, Any]:
+        """Collective. Restores engine, optimizer, scheduler and this rank's RNG; returns client state.
+
+        `weights`: where the engine's state comes from when it is not `path` itself (a universal
+        conversion of `path` for another world size, `core.train.reshard`). A rank the checkpoint
+        has no RNG state for (the world grew) keeps the stream it was seeded with.
+        """
         check_manifest(path)
-        rng_file = path / f"rng_rank{self.rank:03d}.json"
-        if not rng_file.is_file():
-            raise UserError(f"checkpoint {path} has no RNG state for rank {self.rank}: resume with the same --nproc")
+        source = weights or path
+        if weights is not None:
+            check_manifest(weights)
         loaded, client_state = self.engine.load_checkpoint(
-            str(path.parent), tag=path.name, load_optimizer_states=True, load_lr_scheduler_states=True
+            str(source.parent), tag=source.name, load_optimizer_states=True, load_lr_scheduler_states=True
         )
         if loaded is None:
-            raise UserError(f"DeepSpeed could not load checkpoint {path}")
-        rng.restore(rng.load(rng_file))
+            raise UserError(f"DeepSpeed could not load checkpoint {source}")
+        rng_file = path / f"rng_rank{self.rank:03d}.json"
+        if rng_file.is_file():
+            rng.restore(rng.load(rng_file))
+        elif saved_world_size(path) == self.world_size:
+            raise UserError(f"checkpoint {path} has no RNG state for rank {self.rank}")
         return client_state or {}
 
     def prune(self, keep: list[Path]) -> None:

@@ -36,8 +36,17 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from core.config import validate_config
 from core.registry.schema import RunStatus
-from core.train.distributed import DistInfo, any_rank, init_distributed, select_accelerator
+from core.train.distributed import (
+    DistInfo,
+    any_rank,
+    broadcast_object,
+    gather_objects,
+    init_distributed,
+    select_accelerator,
+)
+from core.train.ownership import ProcessId
 from core.train.rng import seed_everything
+from core.train.watchdog import launcher_from_env, watch_launcher
 
 if TYPE_CHECKING:
     from deepspeed import DeepSpeedEngine
@@ -55,6 +64,9 @@ if TYPE_CHECKING:
 C = TypeVar("C", bound="RecipeConfig")
 
 EXIT_CODES = {RunStatus.FINISHED: 0, RunStatus.INTERRUPTED: 130}
+RUN_ID_FROM_RANK0 = "from-rank-0"  # what other nodes' workers are started with (`sviml run --node-rank R`)
+BEAT_EVERY_S = 30.0  # rank 0 beats at least this often (liveness of runs on other hosts), logged or not
+STOP_POLL_S = 5.0  # rank 0 looks for a `sviml runs stop` request this often
 
 
 def exit_code(status: str) -> int:
@@ -63,11 +75,17 @@ def exit_code(status: str) -> int:
 
 
 class StopRequest:
-    """Set by SIGINT/SIGTERM; the loop checkpoints at the next step boundary and stops."""
+    """Set by SIGINT/SIGTERM (or `request`): the loop checkpoints at the next step boundary and stops."""
 
     def __init__(self) -> None:
         self.requested = False
+        self.reason = ""
         self._previous: dict[int, Any] = {}
+
+    def request(self, reason: str) -> None:
+        if not self.requested:
+            self.reason = reason
+        self.requested = True
 
     def install(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -76,7 +94,7 @@ class StopRequest:
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         if self.requested and signum == signal.SIGINT:  # a second Ctrl-C: stop now
             raise KeyboardInterrupt
-        self.requested = True
+        self.request(signal.Signals(signum).name)
 
     def restore(self) -> None:
         for sig, handler in self._previous.items():
@@ -107,15 +125,22 @@ class RunLifecycle(Generic[C]):
 
         self.device_type = self.settings.resolved_device()
         select_accelerator(self.device_type)  # before DeepSpeed's import, which would guess (with a warning)
+        self.dist: DistInfo = init_distributed(self.device_type)
+        # Other nodes' workers start with a placeholder: node rank 0 created the run and knows its id.
+        self.run_id = broadcast_object(self.run_id)
+        if self.run_id == RUN_ID_FROM_RANK0:
+            raise RuntimeError("rank 0 was started without a run id: start node rank 0 with `sviml run`")
         self.registry: Registry = Registry.from_settings(self.settings)
         self.run: Run = self.registry.require_run(self.run_id)
         self.config: C = validate_config(self.config_type, self.run.config)
         self.run_dir = Path(self.run.run_dir or self.settings.run_dir(self.run_id))
-        self.dist: DistInfo = init_distributed(self.device_type)
         # Every rank alike: the same initial weights everywhere (recipes seed their own per-rank
         # streams with `core.train.rng.rank_seed` once the model is built).
         seed_everything(self.config.train.seed)
         self.stop.install()
+        launcher = launcher_from_env()
+        if launcher is not None and launcher != ProcessId.this():
+            watch_launcher(lambda: self.stop.request(f"launcher {launcher.host}:{launcher.pid} gone"), launcher)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -166,33 +191,64 @@ class RunLifecycle(Generic[C]):
         from core.train.config import deepspeed_config
 
         train = self.config.train
-        engine, _, _, _ = deepspeed.initialize(
-            model=module, model_parameters=parameters,
-            config=deepspeed_config(train, self.dist.world_size, self.device_type),
-        )
-        return engine, self.begin(engine, loader, train, resume)
+        config = deepspeed_config(train, self.dist.world_size, self.device_type)
+        source = self._resume_source() if resume else None
+        if source is not None and source[1] is not None:
+            config["checkpoint"] = {"load_universal": True}  # rank-free files, loaded at any world size
+        engine, _, _, _ = deepspeed.initialize(model=module, model_parameters=parameters, config=config)
+        return engine, self.begin(engine, loader, train, source)
 
-    def begin(self, engine: DeepSpeedEngine, loader: PretrainLoader, train: TrainConfig, resume: bool) -> int:
-        """Checkpointing for `engine` + `loader`, the resumed position (or 0), the run marked `running`
-        and the logs opened; returns the step to start from."""
+    def _resume_source(self) -> tuple[Path, Path | None] | None:
+        """The newest complete checkpoint to resume from, and its universal conversion when it was
+        written by another number of processes with ZeRO (made here, by rank 0); None: start afresh."""
+        from core.train.checkpoint import saved_world_size
+        from core.train.distributed import barrier
+        from core.train.reshard import convert_to_universal, universal_copy
+
+        newest = self.registry.newest_checkpoint(self.run_id)
+        if newest is None:
+            return None
+        path = Path(newest.path)
+        if saved_world_size(path) == self.dist.world_size or self.config.train.zero_stage == 0:
+            return path, None
+        if self.is_main:
+            convert_to_universal(path)
+        barrier()
+        return path, universal_copy(path)
+
+    def begin(self, engine: DeepSpeedEngine, loader: PretrainLoader, train: TrainConfig,
+              source: tuple[Path, Path | None] | None) -> int:
+        """Checkpointing for `engine` + `loader`, the resumed position (`source`: the checkpoint and
+        its universal conversion, or None: step 0), the run marked `running` and the logs opened;
+        returns the step to start from."""
         from core.train import safe_load
-        from core.train.checkpoint import CheckpointManager
+        from core.train.checkpoint import CheckpointManager, saved_world_size
         from core.train.logger import TrainLogger
 
         safe_load.install(engine)
         self._engine, self._loader, self._train = engine, loader, train
-        self._checkpoints = CheckpointManager(engine, self.run_dir / "checkpoints", self.dist.rank, train.keep_last)
-        step, note = 0, ""
-        if resume:
-            newest = self.registry.newest_checkpoint(self.run_id)
-            if newest is not None:
-                t_load = time.perf_counter()
-                client = self._checkpoints.load(Path(newest.path))
-                step = client["step"]
-                loader.load_state_dict(client["data"])
-                note = f" (checkpoint {newest.tag} loaded in {time.perf_counter() - t_load:.2f} s)"
+        self._checkpoints = CheckpointManager(engine, self.run_dir / "checkpoints", self.dist.rank, train.keep_last,
+                                              self.dist.world_size, train.zero_stage)
+        step, note, resharded = 0, "", None
+        if source is not None:
+            path, universal = source
+            t_load = time.perf_counter()
+            saved_world = saved_world_size(path)
+            client = self._checkpoints.load(path, universal)
+            step = client["step"]
+            loader.load_state_dict(client["data"], reshard=saved_world != self.dist.world_size)
+            note = f" (checkpoint {path.name} loaded in {time.perf_counter() - t_load:.2f} s)"
+            if saved_world != self.dist.world_size:
+                resharded = {"step": step, "from": saved_world, "to": self.dist.world_size}
+                note += f", written by {saved_world} processes: resharded for {self.dist.world_size}"
+        workers = gather_objects(ProcessId.this().as_record(self.dist.rank))
         if self.is_main:
             self.registry.set_run_status(self.run_id, RunStatus.RUNNING, world_size=self.dist.world_size)
+            self.registry.set_lease_workers(self.run_id, workers)
+            if resharded is not None:
+                history = [*(self.run.tags or {}).get("world_size_history", []), resharded]
+                self.registry.merge_run_tags(self.run_id, {"world_size_history": history})
+        self._last_beat = self._last_stop_poll = time.monotonic()
         self.logger = TrainLogger(self.run_dir, self.dist.rank, train.max_steps, step,
                                   self.show_progress and self.is_main)
         micro, accumulation = train.batch_layout(self.dist.world_size)
@@ -219,11 +275,25 @@ class RunLifecycle(Generic[C]):
                    "data_wait_s": stats.data_wait_s}
         write = step % self._train.log_every == 0 or step == self._train.max_steps
         self.logger.step(step, scalars, write)
-        if write and self.is_main:
-            self.registry.beat(self.run_id, step=step, metrics={k: round(v, 6) for k, v in scalars.items()})
+        if self.is_main:
+            self._keep_in_touch(step, scalars if write else None)
         self.stopping = any_rank(self.stop.requested, self.dist.device)
         if step % self._train.save_every == 0 or step == self._train.max_steps or self.stopping:
             self.save(step)
+
+    def _keep_in_touch(self, step: int, scalars: dict[str, float] | None) -> None:
+        """Rank 0: the heartbeat (with the metrics on logged steps, at least every BEAT_EVERY_S) and a
+        look for a stop request from `sviml runs stop`, which may come from another shell or host."""
+        now = time.monotonic()
+        if scalars is not None or now - self._last_beat >= BEAT_EVERY_S:
+            metrics = {k: round(v, 6) for k, v in scalars.items()} if scalars is not None else None
+            self.registry.beat(self.run_id, step=step, metrics=metrics)
+            self._last_beat = now
+        if now - self._last_stop_poll >= STOP_POLL_S:
+            self._last_stop_poll = now
+            lease = self.registry.get_lease(self.run_id)
+            if lease is not None and lease.stop_requested is not None and not self.stop.requested:
+                self.stop.request("sviml runs stop")
 
     def save(self, step: int) -> None:
         """A collective checkpoint (engine, every rank's RNG, the data position); rank 0 registers it
@@ -250,7 +320,8 @@ class RunLifecycle(Generic[C]):
         if self.stopping and step < self._train.max_steps:
             if self.is_main:
                 self.registry.set_run_status(self.run_id, RunStatus.INTERRUPTED)
-            self.info("interrupted at step %d after a final checkpoint", step)
+            self.info("interrupted at step %d after a final checkpoint (%s)", step,
+                      self.stop.reason or "another rank was asked to stop")
             return RunStatus.INTERRUPTED
         if self.is_main:
             export_dir = self._export(step, export_config, strip)

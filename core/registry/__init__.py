@@ -17,6 +17,8 @@ _EXPORTS = {
     "Dataset": "core.registry.tables",
     "EvalResult": "core.registry.tables",
     "Run": "core.registry.tables",
+    "RunNote": "core.registry.tables",
+    "PendingDeletion": "core.registry.tables",
     "open_reader": "core.registry.sqlite_read",
     "shown_status": "core.registry.schema",
 }

@@ -40,12 +40,15 @@ def best_of(command: list[str], env: dict[str, str], cwd: Path | None = None, re
     return min(times)
 
 
-def bulk_insert(registry: Registry, runs: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
+def bulk_insert(registry: Registry, runs: list[dict[str, Any]], results: list[dict[str, Any]],
+                checkpoints: list[dict[str, Any]] | None = None) -> None:
     """Rows straight into the registry's tables in one transaction: filling is not what is measured."""
     from sqlalchemy import insert
 
-    from core.registry import EvalResult, Run
+    from core.registry import Checkpoint, EvalResult, Run
 
     with registry._writer.begin() as conn:
         conn.execute(insert(Run), runs)
         conn.execute(insert(EvalResult), results)
+        if checkpoints:
+            conn.execute(insert(Checkpoint), checkpoints)

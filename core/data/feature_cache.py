@@ -33,8 +33,9 @@ def weights_fingerprint(export_dir: Path) -> str:
     """Which weights: the export's weight file by path, size and modification time."""
     from core.train.export_layout import WEIGHTS
 
-    stat = (Path(export_dir) / WEIGHTS).stat()
-    return f"{Path(export_dir).resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    # os.path rather than pathlib: `sviml gc` fingerprints every export of a team's registry.
+    stat = os.stat(os.path.join(export_dir, WEIGHTS))
+    return f"{os.path.realpath(export_dir)}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def weights_folder(fingerprint: str) -> str:

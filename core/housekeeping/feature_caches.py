@@ -35,16 +35,14 @@ def cache_folders_of(settings: Settings, exports: Iterable[Path]) -> list[Path]:
     return [root / name for name in sorted(live_folder_names(exports)) if (root / name).is_dir()]
 
 
-def unreachable_entries(settings: Settings, live: set[str]) -> list[Path]:
-    """Cache folders of weights not in `live`, and entries of the earlier flat layout."""
+def unreachable_entries(settings: Settings, exports: Iterable[Path]) -> list[Path]:
+    """Cache folders of weights that are none of `exports`' (fingerprinted only when there are cache
+    folders to judge), and entries of the earlier flat layout."""
     root = feature_cache_dir(settings)
     if not root.is_dir():
         return []
-    found = []
-    for entry in sorted(root.iterdir()):
-        if entry.is_dir():
-            if entry.name != SHARED_FOLDER and entry.name not in live:
-                found.append(entry)
-        elif entry.suffix == ".npz":
-            found.append(entry)
-    return found
+    entries = sorted(root.iterdir())
+    folders = [entry for entry in entries if entry.is_dir() and entry.name != SHARED_FOLDER]
+    live = live_folder_names(exports) if folders else set()
+    return [entry for entry in entries if entry in folders and entry.name not in live
+            or entry.is_file() and entry.suffix == ".npz"]

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from core.housekeeping.deletion_log import log_deletion
 from core.housekeeping.disk import is_within, remove_path, tree_bytes
-from core.housekeeping.feature_caches import live_folder_names, unreachable_entries
+from core.housekeeping.feature_caches import unreachable_entries
 from core.housekeeping.removal import RunRemoval, finish_pending, plan_run_removal, remove_run
 from core.registry.liveness import run_is_alive
 from core.registry.schema import STALE_AFTER, RunStatus
-from core.registry.tables import PendingDeletion, Run
+from core.registry.tables import PendingDeletion
 
 if TYPE_CHECKING:
     from core.registry import Registry
@@ -71,21 +71,20 @@ def _alive_runs(registry: Registry, runs: list[dict[str, Any]]) -> dict[str, str
     alive = {}
     for record in runs:
         if record["status"] in (RunStatus.RUNNING, RunStatus.PENDING):
-            run = Run(**{key: record[key] for key in ("id", "name", "recipe", "status", "created", "started",
-                                                         "heartbeat", "host")}, config_name="")
-            why = run_is_alive(registry, run)
+            why = run_is_alive(registry, registry.require_run(record["id"]))
             if why is not None:
                 alive[record["id"]] = why
     return alive
 
 
 def _checkpoint_items(run: dict[str, Any], checkpoints: list[dict[str, Any]], keep_last: int | None) -> list[GcItem]:
-    run_dir = Path(run["run_dir"]) if run["run_dir"] else None
-    if run_dir is None or run_dir.name != run["id"]:
+    # Strings and os.path, not pathlib, until something is found: this runs for every run of a team.
+    run_dir = run["run_dir"]
+    if not run_dir or os.path.basename(run_dir) != run["id"]:
         return []  # only checkpoints inside the run's own folder are ever removed
     resumable = [c for c in checkpoints if c["kind"] == "deepspeed"]
     complete = [c for c in resumable if c["complete"]]
-    keep = keep_last if keep_last is not None else ((run["config"] or {}).get("train") or {}).get("keep_last", 2)
+    keep = keep_last if keep_last is not None else run["keep_last"] if run["keep_last"] is not None else 2
     if run["status"] != RunStatus.FINISHED:
         keep = max(keep, 1)  # an unfinished run keeps something to resume from
     items = []
@@ -97,10 +96,11 @@ def _checkpoint_items(run: dict[str, Any], checkpoints: list[dict[str, Any]], ke
             path = Path(checkpoint["path"])
             items.append(GcItem(INCOMPLETE, run["id"], checkpoint["tag"], path, tree_bytes(path),
                                 checkpoint_id=checkpoint["id"]))
-    items = [item for item in items if item.path is not None and is_within(item.path, run_dir)]
+    items = [item for item in items if item.path is not None and is_within(item.path, Path(run_dir))]
     registered = {os.path.normpath(c["path"]) for c in checkpoints}
     try:
-        folders = [entry for entry in os.scandir(run_dir / "checkpoints") if entry.is_dir(follow_symlinks=False)]
+        folders = [entry for entry in os.scandir(os.path.join(run_dir, "checkpoints"))
+                   if entry.is_dir(follow_symlinks=False)]
     except OSError:
         folders = []
     for entry in sorted(folders, key=lambda e: e.name):
@@ -114,10 +114,9 @@ def _superseded_heads(runs: list[dict[str, Any]], alive: dict[str, str], in_resu
     """Head runs with a newer finished head of the same recipe, parent, checkpoint and dataset."""
     groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for run in runs:
-        init = (run["config"] or {}).get("init") or {}
-        if run["parent_id"] and init.get("checkpoint"):
+        if run["parent_id"] and run["init_checkpoint"]:
             key = (run["recipe"], run["parent_id"], str((run["tags"] or {}).get("dataset")),
-                   os.path.normpath(init["checkpoint"]))
+                   os.path.normpath(run["init_checkpoint"]))
             groups[key].append(run)
     superseded = []
     for members in groups.values():
@@ -185,7 +184,7 @@ def plan_gc(registry: Registry, settings: Settings, keep_last: int | None = None
         removal = plan_run_removal(registry, settings, registry.require_run(head["id"]), False, datasets)
         plan.items.append(GcItem(SUPERSEDED, head["id"], f"{head['name']} ({head['recipe']}, {head['status']})",
                                  Path(head["run_dir"]) if head["run_dir"] else None, removal.bytes, removal=removal))
-    for entry in unreachable_entries(settings, live_folder_names(exports)):
+    for entry in unreachable_entries(settings, exports):
         plan.items.append(GcItem(CACHE, None, entry.name, entry, tree_bytes(entry)))
     plan.items += _folder_items(settings, runs, pending_runs, alive, parents, time.time())
     return plan

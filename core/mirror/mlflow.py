@@ -5,7 +5,8 @@ updates instead of duplicating: parameters from the flattened config (new keys o
 parameters never change), metrics from the results (`eval/<task>/<dataset>/<metric>` at the
 evaluated checkpoint's step; logged again only when the value changed) and the training scalars
 with their steps (only the steps after those already exported), the run's tags, notes as its
-description, its status and times, and the export folder as the artifact `export/` (once).
+description, its status and times, and the export folder as the artifact `export/` (uploaded again
+only when the run has a newer export).
 
 MLflow metric names take letters, digits and `_ - . / : space`: `@` becomes `_at_` (`t2v_R@1` ->
 `t2v_R_at_1`), anything else `_`. A file store (`file:` URI or a plain path) is in maintenance mode
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 INSTALL_HINT = "the MLflow mirror needs the mlflow extra: pip install -e .[mlflow]"
 RUN_ID_TAG = "sviml.run_id"
 EXPORTED_STEP_TAG = "sviml.exported_train_step"
+ARTIFACT_TAG = "sviml.exported_weights"  # the export folder uploaded as `export/`
 NOTE_TAG = "mlflow.note.content"
 STATUSES = {"finished": "FINISHED", "failed": "FAILED", "interrupted": "KILLED", "running": "RUNNING",
             "pending": "SCHEDULED"}
@@ -171,7 +173,9 @@ class MlflowMirror:
                    for p in self._summary_points(record) if old_metrics.get(mlflow_name(p.name)) != p.value]
         exported_step = int(old_tags.get(EXPORTED_STEP_TAG, -1))
         last_step = exported_step
-        for tag, points in training_scalars(Path(record["run_dir"])).items() if record["run_dir"] else ():
+        # Reading a TensorBoard log is most of an update's cost: skip it when no step can be new.
+        fresh = record["run_dir"] and exported_step < (record["step"] or 0)
+        for tag, points in training_scalars(Path(record["run_dir"])).items() if fresh else ():
             for step, value, wall_time in points:
                 if step > exported_step:
                     metrics.append(Metric(mlflow_name(tag), value, _ms(wall_time), step))
@@ -179,15 +183,19 @@ class MlflowMirror:
         for chunk in _chunks(metrics, BATCH):
             self.client.log_batch(mlflow_id, metrics=list(chunk))
         tags[EXPORTED_STEP_TAG] = str(last_step)
+        artifacts = self._log_export(run_id, mlflow_id, old_tags.get(ARTIFACT_TAG))
+        if artifacts:
+            tags[ARTIFACT_TAG] = artifacts
         for chunk in _chunks([RunTag(k, v) for k, v in tags.items() if old_tags.get(k) != v], TAGS_BATCH):
             self.client.log_batch(mlflow_id, tags=list(chunk))
-        artifacts = self._log_export(run_id, mlflow_id)
         status = STATUSES.get(record["status"], "RUNNING")
-        if record["status"] in ENDED and record.get("ended") is not None:
-            self.client.set_terminated(mlflow_id, status=status, end_time=_ms(record["ended"].timestamp()))
-        else:
-            self.client.update_run(mlflow_id, status=status)
-        return ExportedRun(run_id, mlflow_id, created, len(params), len(metrics), artifacts)
+        end_time = _ms(record["ended"].timestamp()) if record.get("ended") is not None else None
+        if (mirror.info.status, mirror.info.end_time) != (status, end_time) or created:
+            if record["status"] in ENDED and end_time is not None:
+                self.client.set_terminated(mlflow_id, status=status, end_time=end_time)
+            else:
+                self.client.update_run(mlflow_id, status=status)
+        return ExportedRun(run_id, mlflow_id, created, len(params), len(metrics), bool(artifacts))
 
     def _summary_points(self, record: dict[str, Any]) -> list[MetricPoint]:
         checkpoints = self.registry.list_checkpoints(record["id"])
@@ -197,12 +205,14 @@ class MlflowMirror:
         return [*result_metrics(results, steps, record["step"] or 0),
                 *final_metrics(record.get("last_metrics"), record["step"] or 0, ended.timestamp())]
 
-    def _log_export(self, run_id: str, mlflow_id: str) -> bool:
-        """Upload the run's newest export folder as `export/` unless it is already there."""
+    def _log_export(self, run_id: str, mlflow_id: str, uploaded: str | None) -> str | None:
+        """Upload the run's newest export folder as `export/` unless this one is there already;
+        returns what was uploaded (`path@step`), or None."""
         export = self.registry.newest_checkpoint(run_id, kind="export")
         if export is None or not Path(export.path).is_dir():
-            return False
-        if self.client.list_artifacts(mlflow_id, "export"):
-            return False
+            return None
+        what = f"{export.path}@{export.step}"
+        if what == uploaded:
+            return None
         self.client.log_artifacts(mlflow_id, export.path, artifact_path="export")
-        return True
+        return what

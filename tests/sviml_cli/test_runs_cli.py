@@ -95,3 +95,23 @@ def test_rm_and_gc_through_the_cli(two_runs, sviml):
     assert "no run with id 'ra'" in _error(sviml("runs", "rm", "ra", "--yes"))
     log = settings.deletion_log.read_text()
     assert "gc: removed checkpoint beyond keep_last of run ra" in log and "deleted run ra" in log
+
+
+def test_deleting_a_live_run_or_exporting_to_a_silent_server_is_one_line(two_runs, sviml):
+    import socket
+
+    from core.registry.tables import utcnow
+
+    settings = two_runs
+    registry = Registry.from_settings(settings)
+    make_run(registry, settings, "live", status="running", heartbeat=utcnow())
+    registry.close()
+    line = _error(sviml("runs", "rm", "ra", "live", "--yes"))
+    assert "run live is running on node1" in line and "SIGTERM" in line
+    assert settings.run_dir("ra").is_dir() and settings.run_dir("live").is_dir()  # nothing deleted, ra neither
+    assert "no run with id 'nope'" in _error(sviml("export", "tensorboard", "nope"))
+    pytest.importorskip("mlflow", reason="the mlflow extra is not installed (pip install -e .[mlflow])")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert "does not answer" in _error(sviml("export", "mlflow", "--tracking-uri", f"http://127.0.0.1:{port}"))

@@ -115,3 +115,10 @@ def test_deleting_a_live_run_or_exporting_to_a_silent_server_is_one_line(two_run
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     assert "does not answer" in _error(sviml("export", "mlflow", "--tracking-uri", f"http://127.0.0.1:{port}"))
+
+
+def test_a_missing_postgres_driver_names_the_extra_and_the_url_form(home, sviml):
+    # psycopg (3) is not what the postgres extra installs: the URL form sends users to the wrong driver.
+    line = _error(sviml("runs", "ls", env={"SVIML_DB_URL": "postgresql+psycopg://me:secret@db.example/sviml"}))
+    assert "needs the PostgreSQL driver 'psycopg'" in line and "pip install -e .[postgres]" in line
+    assert "postgresql+psycopg2://user@host/db" in line and "secret" not in line

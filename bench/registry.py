@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: core, bench
-from bench.common import best_of, bulk_insert, machine_line, print_table  # noqa: E402
+from bench.common import best_of_with_cpu, bulk_insert, machine_line, print_table  # noqa: E402
 from core.registry import Registry
 from core.registry.tables import utcnow
 
@@ -91,19 +91,19 @@ def main() -> None:
     registry.close()
     sviml = [sys.executable, "-m", "sviml_cli"]
     rows = [
-        ("`sviml --help`", best_of([*sviml, "--help"], env), 0.5),
-        (f"`sviml runs ls --json` ({args.runs:,} runs)", best_of([*sviml, "runs", "ls", "--json"], env), 0.5),
+        ("`sviml --help`", best_of_with_cpu([*sviml, "--help"], env), 0.5),
+        (f"`sviml runs ls --json` ({args.runs:,} runs)", best_of_with_cpu([*sviml, "runs", "ls", "--json"], env), 0.5),
         (f"`sviml runs ls --tag sweep=s7 --json` ({args.runs // 100:,} of {args.runs:,} runs)",
-         best_of([*sviml, "runs", "ls", "--tag", "sweep=s7", "--json"], env), 0.5),
+         best_of_with_cpu([*sviml, "runs", "ls", "--tag", "sweep=s7", "--json"], env), 0.5),
         (f"`sviml runs ls --tag w_ground=0 --json` ({args.runs // 2:,} of {args.runs:,} runs)",
-         best_of([*sviml, "runs", "ls", "--tag", "w_ground=0", "--json"], env), 0.5),
-        (f"results query ({args.runs * args.results:,} rows)", best_of([sys.executable, "-c", QUERY], env), 2.0),
+         best_of_with_cpu([*sviml, "runs", "ls", "--tag", "w_ground=0", "--json"], env), 0.5),
+        (f"results query ({args.runs * args.results:,} rows)", best_of_with_cpu([sys.executable, "-c", QUERY], env), 2.0),
         (f"`sviml gc` dry run ({args.runs:,} runs, {len(gc_items(env))} items found)",
-         best_of([*sviml, "gc"], env), 2.0),
+         best_of_with_cpu([*sviml, "gc"], env), 2.0),
     ]
-    print(machine_line(".venv/bin/python bench/registry.py"))
-    print_table(["what", "seconds (best of 3, process start included)", "target"],
-                [(what, f"{seconds:.3f}", f"< {target}") for what, seconds, target in rows])
+    print(machine_line(".venv/bin/python bench/registry.py") + f"; load average {os.getloadavg()[0]:.1f}")
+    print_table(["what", "wall s (best of 3, process start included)", "CPU s (user + system)", "target"],
+                [(what, f"{wall:.3f}", f"{cpu:.3f}", f"< {target}") for what, (wall, cpu), target in rows])
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
+
     from core.settings import Settings
 
 CACHE_VERSION = 1
@@ -53,6 +53,8 @@ def cache_path(cache_dir: Path, **key: Any) -> Path:
 
 def cached(path: Path, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """The arrays at `path`, computing and storing them on a miss."""
+    import numpy as np  # here: `sviml gc` reads this module's layout without paying numpy's import
+
     if path.is_file():
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}

@@ -97,6 +97,16 @@ def open_client(uri: str) -> MlflowClient:
         raise UserError(f"MLflow tracking URI {uri}: {err.message}") from err
 
 
+def artifact_location(uri: str, experiment: str) -> str | None:
+    """Where a new experiment keeps its artifacts: beside a SQLite store's file (MLflow's default for a
+    database store is `./mlruns` in whatever folder the command runs from); elsewhere MLflow's choice
+    (inside a file store; the server's for a tracking server)."""
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix):
+        return None
+    return (Path(uri[len(prefix):]).resolve().parent / "mlartifacts" / experiment).as_uri()
+
+
 def _existing_runs(client: MlflowClient, experiment_id: str) -> dict[str, Any]:
     """sviml run id -> the MLflow run that mirrors it, over every page of the experiment's runs."""
     found: dict[str, Any] = {}
@@ -136,7 +146,8 @@ class MlflowMirror:
         self.uri = uri
         try:
             found = self.client.get_experiment_by_name(experiment)
-            self.experiment_id = found.experiment_id if found else self.client.create_experiment(experiment)
+            self.experiment_id = found.experiment_id if found else self.client.create_experiment(
+                experiment, artifact_location=artifact_location(uri, experiment))
             self.existing = _existing_runs(self.client, self.experiment_id)
         except MlflowException as err:
             raise UserError(f"MLflow at {uri}: {err.message}") from err

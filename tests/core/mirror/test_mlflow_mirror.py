@@ -67,6 +67,9 @@ def test_export_creates_then_updates_one_mlflow_run(registry, finished_run, tmp_
     assert run.info.status == "FINISHED" and run.info.end_time is not None
     assert sorted(a.path for a in client.list_artifacts(first.mlflow_run_id, "export")) == [
         "export/config.json", "export/model.safetensors"]
+    # Artifacts live with the store (MLflow's default for a database store is ./mlruns wherever it runs).
+    stored = list((tmp_path / ("mlruns" if store == "file" else "mlartifacts")).rglob("export/model.safetensors"))
+    assert len(stored) == 1 and stored[0].read_bytes() == b"w" * 64
 
     # A second export, after a new result and a new tag, updates the same run and duplicates nothing.
     registry.replace_results("r1", "retrieval_zs", "synth-msrvtt", [

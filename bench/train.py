@@ -29,7 +29,7 @@ from bench.common import machine_line  # noqa: E402
 STEP = re.compile(r"step (\d+) .*?clips_per_s=([\d.e+-]+) step_time_s=([\d.e+-]+)")
 SAVE = re.compile(r"checkpoint \S+ \(([\d.]+) MB\) in ([\d.]+) s")
 LOAD = re.compile(r"loaded in ([\d.]+) s")
-RUN_LINE = re.compile(r"^run (\S+) \(", re.MULTILINE)
+RUN_LINE = re.compile(r"^run \S+ \(.*?\): (\S+)$", re.MULTILINE)  # "run ID (NAME): FOLDER"
 
 
 def environment(home: Path) -> dict[str, str]:
@@ -55,8 +55,8 @@ def run_case(home: Path, nproc: int, stage: int, steps: int) -> dict[str, float 
     while proc.poll() is None:  # interrupt once the checkpoint at `steps` is written
         time.sleep(0.5)
         started = RUN_LINE.search(stderr_path.read_text(errors="ignore"))
-        if started and (home / "runs" / started.group(1) / "logs" / "train.log").is_file():
-            log_path = home / "runs" / started.group(1) / "logs" / "train.log"
+        if started and (Path(started.group(1)) / "logs" / "train.log").is_file():
+            log_path = Path(started.group(1)) / "logs" / "train.log"
             if SAVE.search(log_path.read_text()):
                 proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
                 break

@@ -43,8 +43,24 @@ class Settings(BaseSettings):
 
     @property
     def runs_dir(self) -> Path:
-        """Parent folder of every run's folder."""
-        return self.home / "runs"
+        """Parent folder of every new run's folder: `<home>/train/<run id>`."""
+        return self.home / "train"
+
+    @property
+    def run_parent_dirs(self) -> tuple[Path, ...]:
+        """Every folder of this home that holds run folders: `train/`, and `runs/` where earlier
+        versions put them (the registry records each run's absolute folder, so those runs keep working)."""
+        return (self.runs_dir, self.home / "runs")
+
+    @property
+    def exports_dir(self) -> Path:
+        """Where `sviml runs rm --keep-export` moves a deleted run's exported weights."""
+        return self.home / "exports"
+
+    @property
+    def deletion_log(self) -> Path:
+        """Every file and row that `sviml runs rm` and `sviml gc --apply` deleted, one line each."""
+        return self.home / "deletions.log"
 
     def run_dir(self, run_id: str) -> Path:
         return self.runs_dir / run_id

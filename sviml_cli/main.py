@@ -1,4 +1,4 @@
-"""The `sviml` command: a Typer app of six groups over the Python API in `core/` and `recipes/`.
+"""The `sviml` command: a Typer app of eight groups over the Python API in `core/` and `recipes/`.
 
 Every command parses its arguments and calls one function; heavy libraries (torch, DeepSpeed,
 SQLAlchemy) are imported inside the commands that need them so that `sviml --help` stays fast.
@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from sviml_cli import data, eval, recipes, report, run, run_control, runs  # noqa: F401 (run_control adds `runs stop`)
+from sviml_cli import data, eval, export, gc, recipes, report, run, run_control, runs  # noqa: F401 (run_control adds `runs stop`)
 from sviml_cli.context import state
 from sviml_cli.output import print_error
 
@@ -34,6 +34,8 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(recipes.app, name="recipes")
 app.add_typer(eval.app, name="eval")
 app.add_typer(report.app, name="report")
+app.add_typer(gc.app, name="gc")
+app.add_typer(export.app, name="export")
 
 
 def _version(value: bool) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from sviml_cli.context import state
+from sviml_cli.filters import NAME_FILTER, STATUS_FILTER, TAG_FILTER
 
 app = typer.Typer(
     help="Tables and plots of results beside the paper's numbers: runs as rows (with the config keys that "
@@ -28,7 +29,10 @@ def report(
     ctx: typer.Context,
     runs: list[str] | None = typer.Option(None, "--runs", help="Run ids to show (repeat or comma-separate)."),
     last: int | None = typer.Option(None, "--last", "-n", help="Only the newest N runs with results."),
-    name: str | None = typer.Option(None, "--name", help="Only runs whose name matches this glob (`sweep-*`)."),
+    name: str | None = NAME_FILTER,
+    tags: list[str] | None = TAG_FILTER,
+    status: str | None = STATUS_FILTER,
+    recipe: str | None = typer.Option(None, "--recipe", help="Runs of this recipe instead of pre-training runs."),
     tasks: list[str] | None = typer.Option(None, "--tasks", help="Only these tasks (repeat or comma-separate)."),
     metrics: str = typer.Option("headline", "--metrics", help="headline, all, or metric names (comma-separated)."),
     fmt: str = typer.Option("table", "--format", "-f", help="table, md, csv, json or html."),
@@ -45,7 +49,7 @@ def report(
     from core.report.build import ReportOptions, build_report
 
     options = ReportOptions(
-        runs=_split(runs), last=last, name=name, tasks=_split(tasks) or None, metrics=metrics, format=fmt,
+        runs=_split(runs), last=last, name=name, tags=tuple(tags or ()), status=status, recipe=recipe, tasks=_split(tasks) or None, metrics=metrics, format=fmt,
         out=out, plots=plots, baseline=baseline, ablation=ablation, study=study, paper=paper,
     )
     output = build_report(state(ctx).settings, options)

@@ -2,8 +2,9 @@
 
 Cache key: the exported weights (path, size, mtime: `weights_fingerprint`), the dataset's annotation
 hash, the split and the protocol (frames, size, views, crops, what is extracted). Arrays are stored
-as `.npz` (no pickle) under `<SVIML_HOME>/cache/features/`, written atomically: derived data, safe
-to delete.
+as `.npz` (no pickle) under `<SVIML_HOME>/cache/features/<weights folder>/`, written atomically:
+derived data, safe to delete. One folder per weights fingerprint (`weights_folder`) lets `sviml gc`
+find the features of deleted or re-exported weights without reading any entry.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
+
     from core.settings import Settings
 
 CACHE_VERSION = 1
+SHARED_FOLDER = "shared"  # entries whose key names no weights
 
 
 def feature_cache_dir(settings: Settings) -> Path:
@@ -29,15 +31,24 @@ def feature_cache_dir(settings: Settings) -> Path:
 
 def weights_fingerprint(export_dir: Path) -> str:
     """Which weights: the export's weight file by path, size and modification time."""
-    from core.train.export import WEIGHTS
+    from core.train.export_layout import WEIGHTS
 
-    stat = (Path(export_dir) / WEIGHTS).stat()
-    return f"{Path(export_dir).resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    # os.path rather than pathlib: `sviml gc` fingerprints every export of a team's registry.
+    stat = os.stat(os.path.join(export_dir, WEIGHTS))
+    return f"{os.path.realpath(export_dir)}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def weights_folder(fingerprint: str) -> str:
+    """The cache folder name of the features of one set of weights (a `weights_fingerprint`)."""
+    return hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
 
 
 def cache_path(cache_dir: Path, **key: Any) -> Path:
+    """Where the arrays of `key` live: in the folder of `key["weights"]` (`shared/` without weights)."""
     digest = hashlib.sha256(json.dumps({"v": CACHE_VERSION, **key}, sort_keys=True, default=str).encode())
-    return Path(cache_dir) / f"{digest.hexdigest()[:32]}.npz"
+    weights = key.get("weights")
+    folder = weights_folder(str(weights)) if weights is not None else SHARED_FOLDER
+    return Path(cache_dir) / folder / f"{digest.hexdigest()[:32]}.npz"
 
 
 def cached(path: Path, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -46,6 +57,8 @@ def cached(path: Path, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str
     With several processes (a process group), every rank calls this together: rank 0's look at the
     cache decides for all, every rank computes (each its share, `core.data.sharding`), rank 0 writes.
     """
+    import numpy as np  # here: `sviml gc` reads this module's layout without paying numpy's import
+
     from core.data.sharding import eval_rank
     from core.train.distributed import broadcast_object
 

@@ -2,7 +2,8 @@
 
 A task whose dataset is absent is skipped with a line saying so; a task that fails is recorded
 as failed and the others go on. Results replace the previous evaluation of the same (run, task,
-dataset) atomically, and land in `<run dir>/eval/<task>.json` with their details.
+dataset) atomically, and land in `<run dir>/eval/<task>.json` with their details; the run's
+TensorBoard log then shows every result and its HParams session (`core.mirror.tensorboard`).
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = No
                 })
             reports.append(TaskReport(task, dataset.name, "ok", metrics=outcome.metrics, chance=outcome.chance,
                                       headline=evaluator.headline))
+    _mirror_to_tensorboard(registry, target.run.id)
     return EvalSummary(target.run.id, str(target.export_dir), reports)
 
 
@@ -114,9 +116,8 @@ def join_evaluation_group(settings: Settings) -> bool:
     """Join the process group when started by torchrun (`sviml eval --nproc N`); whether this is rank 0."""
     import os
 
-    from core.train.distributed import init_distributed
-
     from core.console import stdout_to_stderr
+    from core.train.distributed import init_distributed
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         with stdout_to_stderr():  # DeepSpeed's op build prints on stdout, which `--json` owns
@@ -143,3 +144,13 @@ def shared_target(registry: Registry, settings: Settings, run_id: str | None,
     if problem is not None:
         raise UserError(problem)
     return chosen if chosen is not None else resolve_target(registry, settings, run_id, None)
+
+
+def _mirror_to_tensorboard(registry: Registry, run_id: str) -> None:
+    """The run's results into its TensorBoard log; a failure there costs the view, not the evaluation."""
+    from core.mirror.tensorboard import mirror_runs
+
+    try:
+        mirror_runs(registry, [run_id])
+    except Exception as err:  # noqa: BLE001 - the results are stored; `sviml export tensorboard` retries
+        log.warning("could not write the results to TensorBoard for run %s: %s", run_id, err)

@@ -18,6 +18,8 @@ _EXPORTS = {
     "EvalResult": "core.registry.tables",
     "Run": "core.registry.tables",
     "RunLease": "core.registry.tables",
+    "RunNote": "core.registry.tables",
+    "PendingDeletion": "core.registry.tables",
     "open_reader": "core.registry.sqlite_read",
     "shown_status": "core.registry.schema",
 }

@@ -1,6 +1,7 @@
 """The registry's query API: everything the CLI, recipes and evaluators ask of the database.
 
-No SQL outside this module. Objects returned are detached copies (safe to use after the
+No SQL outside the registry package: this module and the query mixin it inherits
+(`curation.py`: tags, notes, deletion, what `sviml gc` reads). Objects returned are detached copies (safe to use after the
 session closes); writes happen in short `BEGIN IMMEDIATE` transactions.
 """
 
@@ -16,6 +17,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from core.errors import UserError
+from core.registry.curation import CurationQueries
 from core.registry.engine import build_engines, describe_db_error, ensure_schema
 from core.registry.schema import RESULT_COLUMNS, RUN_RECORD_COLUMNS, RunFilter, RunStatus
 from core.registry.tables import Checkpoint, Dataset, EvalResult, Run, RunLease, new_run_id, utcnow
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["Registry", "new_run_id"]
 
 
-class Registry:
+class Registry(CurationQueries):
     """The registry behind one database URL (SQLite by default, any SQLAlchemy URL works)."""
 
     def __init__(self, url: str):
@@ -182,8 +184,9 @@ class Registry:
 
     def run_records(self, query: RunFilter = RunFilter()) -> list[dict[str, Any]]:
         """Runs as plain dicts (`RUN_RECORD_COLUMNS`), newest first: what `runs ls` prints."""
-        runs = self.list_runs(recipe=query.recipe, status=query.status, name_like=query.name_like, limit=query.limit)
-        return [{name: getattr(run, name) for name in RUN_RECORD_COLUMNS} for run in runs]
+        runs = self.list_runs(recipe=query.recipe, status=query.stored_status, name_like=query.name_like,
+                              limit=None if query.needs_python else query.limit)
+        return query.keep([{name: getattr(run, name) for name in RUN_RECORD_COLUMNS} for run in runs])
 
     def run_details(self, run_ids: Iterable[str]) -> list[dict[str, Any]]:
         """`id`, `config` and `run_dir` of the given runs, ordered by id."""

@@ -49,6 +49,20 @@ def _install_sqlite_pragmas(engine: Engine, begin: str) -> None:
         connection.exec_driver_sql(begin)
 
 
+# The URL form the README documents for PostgreSQL, and what installs its driver.
+POSTGRES_URL_FORM = "postgresql+psycopg2://user@host/db"
+POSTGRES_EXTRA = "pip install -e .[postgres]"
+
+
+def missing_driver_message(url: str, module: str) -> str:
+    """What to install (or which URL form to use) when the database driver of `url` is absent."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    if make_url(url).get_backend_name() == "postgresql":
+        return (f"registry {shown} needs the PostgreSQL driver {module!r}, which is not installed: "
+                f"`{POSTGRES_EXTRA}` installs psycopg2, for URLs of the form {POSTGRES_URL_FORM} (see the README)")
+    return f"registry {shown} needs the database driver {module!r}, which is not installed: install it with pip"
+
+
 def build_engines(url: str) -> tuple[Engine, Engine]:
     """(write engine, read engine) for `url`; for non-SQLite URLs both are the same engine."""
     try:
@@ -65,7 +79,9 @@ def build_engines(url: str) -> tuple[Engine, Engine]:
             return engine, engine
         try:
             engine = create_engine(url, pool_pre_ping=True)
-        except Exception as err:  # missing driver, bad options
+        except ModuleNotFoundError as err:
+            raise UserError(missing_driver_message(url, err.name or "")) from err
+        except Exception as err:  # bad options
             raise UserError(f"cannot use registry database {make_url(url)!r}: {err}") from err
         return engine, engine
     try:

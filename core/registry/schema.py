@@ -4,12 +4,16 @@ Plain Python, standard library only: the fast read path (`sqlite_read.py`) must 
 SQLAlchemy.
 """
 
+import fnmatch
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
+
+from core.errors import UserError
+from core.registry.tags import tag_matches
 
 if sys.version_info >= (3, 11):
     from enum import StrEnum
@@ -22,8 +26,8 @@ else:  # pragma: no cover - Python 3.10
         __format__ = str.__format__
 
 # Bump when a table changes shape; a file written by a newer version is refused.
+# New tables (notes, pending deletions) are not a change of shape: an older sviml ignores them.
 SCHEMA_VERSION = 1
-
 
 
 class RunStatus(StrEnum):
@@ -40,6 +44,8 @@ class RunStatus(StrEnum):
 
 
 RUN_STATUSES = tuple(status.value for status in RunStatus)
+# What a listing shows and filters on: a `running` run whose heartbeat stopped is `stale`.
+SHOWN_STATUSES = (*RUN_STATUSES, "stale")
 # What `--resume` may pick up: every status but finished.
 UNFINISHED = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.FAILED, RunStatus.INTERRUPTED)
 
@@ -56,12 +62,50 @@ TIME_COLUMNS = frozenset({"created", "started", "ended", "heartbeat", "verified_
 
 @dataclass(frozen=True)
 class RunFilter:
-    """Which runs a listing shows (every field optional; all given ones must hold)."""
+    """Which runs a listing shows (every field optional; all given ones must hold).
+
+    Both read paths (the SQLAlchemy `Registry` and the stdlib `SqliteReader`) narrow in SQL what SQL
+    can decide and then keep the records `accepts` accepts, so they agree by construction: the status
+    shown (a `stale` run is stored as `running`), shell-style name globs and tag values are decided here.
+    """
 
     recipe: str | None = None
-    status: str | None = None
+    status: str | None = None  # a shown status: one of RUN_STATUSES or `stale`
     name_like: str | None = None  # an SQL LIKE pattern on the run's name (`%` any text, `_` one character)
+    name_glob: str | None = None  # a shell-style pattern on the run's name (`sweep-*`), case-sensitive
+    tags: tuple[tuple[str, str], ...] = ()  # (key, value) pairs that must all match (`tag_matches`)
     limit: int | None = None  # the newest N
+
+    def __post_init__(self) -> None:
+        if self.status is not None and self.status not in SHOWN_STATUSES:
+            raise UserError(f"unknown status {self.status!r}; one of {', '.join(SHOWN_STATUSES)}")
+        if self.limit is not None and self.limit < 1:
+            raise UserError(f"the number of runs must be positive, got {self.limit}")
+
+    @property
+    def stored_status(self) -> str | None:
+        """The status column value SQL can filter on (`stale` runs are stored as `running`)."""
+        return RunStatus.RUNNING.value if self.status == "stale" else self.status
+
+    @property
+    def needs_python(self) -> bool:
+        """Whether `accepts` decides more than SQL did (then the limit applies after it)."""
+        return bool(self.tags or self.name_glob or self.status == RunStatus.RUNNING or self.status == "stale")
+
+    def accepts(self, record: Mapping[str, Any], now: datetime | None = None) -> bool:
+        """The part of the filter SQL leaves to Python, on a run record (its `tags`, `name`, status)."""
+        if self.status is not None and shown_status(record, now) != self.status:
+            return False
+        if self.name_glob is not None and not fnmatch.fnmatchcase(record.get("name") or "", self.name_glob):
+            return False
+        return all(tag_matches(record.get("tags"), key, value) for key, value in self.tags)
+
+    def keep(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`records` (newest first, SQL-filtered without the limit when `needs_python`) as the listing shows them."""
+        if self.needs_python:
+            now = datetime.now(timezone.utc)
+            records = [record for record in records if self.accepts(record, now)]
+        return records[:self.limit] if self.limit else records
 
 
 # A running run whose heartbeat is older than this is shown as stale (its process died).

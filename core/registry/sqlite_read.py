@@ -43,6 +43,12 @@ def _decode_time_column(values: tuple[str | None, ...]) -> list[datetime | None]
     return [None if v is None else datetime.fromisoformat(v).replace(tzinfo=utc) for v in values]
 
 
+def _in(column: str, values: Iterable[Any]) -> tuple[str, list[Any]]:
+    """`column IN (?, ?, ...)` and its parameters."""
+    params = list(values)
+    return f"{column} IN ({','.join('?' * len(params))})", params
+
+
 class SqliteReader:
     """Read-only queries on an existing SQLite registry file."""
 
@@ -60,19 +66,13 @@ class SqliteReader:
                 "upgrade sviml to open it"
             )
 
-    def _select(self, table: str, columns: tuple[str, ...], where: list[tuple[str, Any]], order: str,
+    def _select(self, table: str, columns: tuple[str, ...], where: list[tuple[str, list[Any]]], order: str,
                 limit: int | None = None) -> list[dict[str, Any]]:
-        clauses, params = [], []
-        for clause, value in where:
-            if isinstance(value, list | tuple):
-                clauses.append(clause.format(",".join("?" * len(value))))
-                params.extend(value)
-            else:
-                clauses.append(clause)
-                params.append(value)
+        """Rows of `table` where every (SQL clause, its parameters) holds, JSON and time columns decoded."""
+        params = [param for _, clause_params in where for param in clause_params]
         sql = f"SELECT {', '.join(columns)} FROM {table}"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
+        if where:
+            sql += " WHERE " + " AND ".join(clause for clause, _ in where)
         sql += f" ORDER BY {order}"
         if limit:
             sql += " LIMIT ?"
@@ -94,9 +94,17 @@ class SqliteReader:
 
     def run_records(self, query: RunFilter = RunFilter()) -> list[dict[str, Any]]:
         """Runs as plain dicts, newest first (as `Registry.run_records`)."""
-        where = [(clause, value) for clause, value in (("recipe = ?", query.recipe), ("status = ?", query.status),
-                                                        ("name LIKE ?", query.name_like)) if value]
-        return self._select("run", RUN_RECORD_COLUMNS, where, "created DESC, id DESC", query.limit)
+        where = [(clause, [value]) for clause, value in (("recipe = ?", query.recipe),
+                                                          ("status = ?", query.stored_status),
+                                                          ("name LIKE ?", query.name_like)) if value]
+        for key, value in query.tags:
+            # Narrow in SQL (text tags equal, or tags of other JSON types that `accepts` then decides):
+            # listing a tag over 10,000 runs then decodes only the matching rows.
+            path = f'$."{key}"'
+            where.append(("(json_extract(tags, ?) = ? OR json_type(tags, ?) <> 'text')", [path, value, path]))
+        records = self._select("run", RUN_RECORD_COLUMNS, where, "created DESC, id DESC",
+                               None if query.needs_python else query.limit)
+        return query.keep(records)
 
     def run_details(self, run_ids: Iterable[str]) -> list[dict[str, Any]]:
         """`id`, `config` and `run_dir` of the given runs (run records leave the config out, for speed)."""
@@ -104,15 +112,13 @@ class SqliteReader:
         details: list[dict[str, Any]] = []
         for start in range(0, len(wanted), 500):  # SQLite caps the number of bound parameters
             chunk = tuple(wanted[start:start + 500])
-            details += self._select("run", ("id", "config", "run_dir"), [("id IN ({})", chunk)], "id")
+            details += self._select("run", ("id", "config", "run_dir"), [_in("id", chunk)], "id")
         return details
 
     def query_results(self, run_ids: Iterable[str] | None = None, tasks: Iterable[str] | None = None,
                       datasets: Iterable[str] | None = None) -> list[dict[str, Any]]:
-        where: list[tuple[str, Any]] = []
-        for column, values in (("run_id", run_ids), ("task", tasks), ("dataset", datasets)):
-            if values is not None:
-                where.append((f"{column} IN ({{}})", tuple(values)))
+        where = [_in(column, values) for column, values in (("run_id", run_ids), ("task", tasks), ("dataset", datasets))
+                 if values is not None]
         return self._select("eval_result", RESULT_COLUMNS, where, "id ASC")
 
     def close(self) -> None:

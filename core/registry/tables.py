@@ -1,4 +1,5 @@
-"""The registry's tables: datasets, runs, checkpoints, evaluation results.
+"""The registry's tables: datasets, runs, checkpoints, evaluation results, notes on runs, and the
+files of deleted runs still to remove.
 
 JSON columns hold structured values (counts per split, hashes, resolved configs, protocols);
 they are read and written as Python dicts/lists. Timestamps are UTC.
@@ -128,3 +129,32 @@ class RunLease(SQLModel, table=True):
     workers: list[Any] = Field(default_factory=list, sa_column=Column(JSON))  # [{rank, host, pid, started}]
     acquired: datetime = Field(default_factory=utcnow)
     stop_requested: datetime | None = None
+
+
+class RunNote(SQLModel, table=True):
+    """A line a person wrote about a run (`sviml runs note`): appended, timestamped, never edited."""
+
+    __tablename__ = "run_note"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True)
+    text: str
+    created: datetime = Field(default_factory=utcnow)
+
+
+class PendingDeletion(SQLModel, table=True):
+    """Files of a deleted run whose rows are already gone.
+
+    `sviml runs rm` deletes a run's rows and records this in one transaction, then removes the files
+    and this row: a crash in between leaves the row, and `sviml gc` finishes the job. No foreign key:
+    the run row no longer exists.
+    """
+
+    __tablename__ = "pending_deletion"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True)
+    run_name: str = ""
+    paths: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # folders and files to remove
+    keep_export_from: str | None = None  # `--keep-export`: move this folder (the run's export) ...
+    keep_export_to: str | None = None  # ... here before removing `paths`
+    bytes: int = 0  # their size when the deletion was decided
+    created: datetime = Field(default_factory=utcnow)

@@ -31,6 +31,9 @@ class ReportOptions:
     runs: Sequence[str] = ()
     last: int | None = None
     name: str | None = None
+    tags: Sequence[str] = ()  # KEY=VALUE, as `runs ls --tag`
+    status: str | None = None
+    recipe: str | None = None  # instead of pre-training runs
     tasks: Sequence[str] | None = None
     metrics: str = "headline"
     format: str = "table"
@@ -91,15 +94,18 @@ def _meta(table: ReportTable, options: ReportOptions, settings: Settings) -> dic
 
 def build_report(settings: Settings, options: ReportOptions) -> ReportOutput:
     """Select, pivot, plot and render one report; writes `options.out` (and plots) when asked."""
+    from core.registry.schema import RunFilter
     from core.registry.sqlite_read import open_reader
+    from core.registry.tags import parse_tags
     from core.report.paper import paper_numbers
     from core.report.select import select_runs
 
     _check(options)
+    where = RunFilter(recipe=options.recipe, status=options.status, tags=parse_tags(options.tags))
     reader = open_reader(settings.database_url)
     try:
         selection = select_runs(reader, run_ids=options.runs, last=options.last, name=options.name,
-                                tasks=options.tasks, baseline=options.baseline)
+                                tasks=options.tasks, baseline=options.baseline, where=where)
     finally:
         reader.close()
     for task in options.tasks or ():

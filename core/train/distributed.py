@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from core.train.library_noise import divert_library_logs, library_prints
+
 
 @dataclass(frozen=True)
 class DistInfo:
@@ -39,8 +41,10 @@ def select_accelerator(device_type: str) -> None:
 
 
 def init_distributed(device_type: str) -> DistInfo:
-    """Join (or create) the process group; gloo on CPU, NCCL on CUDA."""
+    """Join (or create) the process group; gloo on CPU, NCCL on CUDA. DeepSpeed's expected warnings and
+    prints go to the run's log (`core.train.library_noise`), not the terminal."""
     select_accelerator(device_type)
+    divert_library_logs()
     import deepspeed
 
     if "WORLD_SIZE" not in os.environ:  # in process: a group of one
@@ -48,7 +52,8 @@ def init_distributed(device_type: str) -> DistInfo:
         os.environ.setdefault("MASTER_PORT", str(free_port()))
     os.environ.setdefault("LOCAL_RANK", os.environ.get("RANK", "0"))
     if not torch.distributed.is_initialized():
-        deepspeed.init_distributed(dist_backend="gloo" if device_type == "cpu" else "nccl", verbose=False)
+        with library_prints("DeepSpeed"):  # "DeepSpeed ...shm_comm_op built successfully"
+            deepspeed.init_distributed(dist_backend="gloo" if device_type == "cpu" else "nccl", verbose=False)
     rank = torch.distributed.get_rank()
     world_size = torch.distributed.get_world_size()
     local_rank = int(os.environ["LOCAL_RANK"])

@@ -19,12 +19,12 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from core.errors import UserError
+from core.train.export_layout import CONFIG, WEIGHTS
 
 if TYPE_CHECKING:
     from deepspeed import DeepSpeedEngine
 
-WEIGHTS = "model.safetensors"
-CONFIG = "config.json"
+__all__ = ["CONFIG", "WEIGHTS", "consolidated_state_dict", "load_exported", "read_export_config", "write_export"]
 
 
 def consolidated_state_dict(engine: DeepSpeedEngine, zero_stage: int, checkpoint_dir: Path | None) -> dict[str, torch.Tensor]:

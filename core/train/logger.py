@@ -1,6 +1,7 @@
 """Training logs on rank 0: TensorBoard scalars, a plain log file, and a rich progress bar.
 
-TensorBoard tags follow `split/name`: `train/loss`, `train/loss_contrast`, `train/lr`,
+Expected library chatter (DeepSpeed's warnings) lands in the same log file, not the terminal
+(`core.train.library_noise`). TensorBoard tags follow `split/name`: `train/loss`, `train/loss_contrast`, `train/lr`,
 `train/grad_norm`, `perf/clips_per_s`, `perf/step_time_s`, `perf/data_wait_s`.
 """
 
@@ -33,8 +34,12 @@ class TrainLogger:
     """Rank 0 writes; other ranks only keep their own log file."""
 
     def __init__(self, run_dir: Path, rank: int, max_steps: int, start_step: int, show_progress: bool = True):
+        from core.train.library_noise import DIVERSION
+
         self.rank = rank
         self.log = file_logger(run_dir, "train", rank)
+        self.diversion = DIVERSION
+        self.diversion.attach(self.log)
         self.writer = None
         self.progress = None
         if rank != 0:
@@ -69,6 +74,7 @@ class TrainLogger:
         self.log.info(message, *args)
 
     def close(self) -> None:
+        self.diversion.detach()
         if self.progress is not None:
             self.progress.stop()
         if self.writer is not None:

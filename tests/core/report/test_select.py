@@ -62,3 +62,23 @@ def test_the_registry_fallback_reads_the_same(settings, known):
     assert _ids(slow) == _ids(fast)
     assert [r["config"] for r in slow.runs] == [r["config"] for r in fast.runs]
     assert len(slow.results) == len(fast.results)
+
+
+def test_run_filters_narrow_the_report(settings, known):
+    from core.registry import Registry
+    from core.registry.schema import RunFilter
+
+    registry = Registry(settings.database_url)
+    registry.set_tags(known["b"], {"sweep": "lr"})
+    registry.close()
+    opened = open_reader(settings.database_url)
+    try:
+        assert _ids(select_runs(opened, where=RunFilter(tags=(("sweep", "lr"),)))) == [known["b"]]
+        assert _ids(select_runs(opened, where=RunFilter(tags=(("w_ground", "1"),)))) == [known["b"], known["a"]]
+        assert _ids(select_runs(opened, where=RunFilter(status="running"))) == []  # the running run has no results
+        # Explicit runs are narrowed too; --recipe replaces the pre-training default.
+        both = [known["a"], known["head"]]
+        assert _ids(select_runs(opened, run_ids=both, where=RunFilter(recipe="finetune_qa"))) == [known["head"]]
+        assert _ids(select_runs(opened, where=RunFilter(recipe="finetune_qa"))) == []  # heads hold no results
+    finally:
+        opened.close()

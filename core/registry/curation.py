@@ -17,7 +17,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from core.errors import UserError
-from core.registry.tables import Checkpoint, EvalResult, PendingDeletion, Run, RunNote
+from core.registry.tables import Checkpoint, EvalResult, PendingDeletion, Run, RunLease, RunNote
 from core.registry.tags import PROTECTED, check_key
 
 # The run columns `sviml gc` decides on, and two values of its config (read in SQL: decoding 10,000
@@ -93,7 +93,7 @@ class CurationQueries:
             return list(session.exec(query))
 
     def delete_run_rows(self, run_id: str, pending: PendingDeletion | None) -> None:
-        """One transaction: the run's results, checkpoints, notes and row go, and `pending` is recorded."""
+        """One transaction: the run's results, checkpoints, notes, lease and row go, and `pending` is recorded."""
         with self._session(True) as session:
             self._require(session, run_id)
             children = session.exec(select(Run.id).where(Run.parent_id == run_id)).all()
@@ -106,6 +106,7 @@ class CurationQueries:
             session.execute(delete(EvalResult).where(EvalResult.run_id == run_id))
             session.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id))
             session.execute(delete(RunNote).where(RunNote.run_id == run_id))
+            session.execute(delete(RunLease).where(RunLease.run_id == run_id))  # a dead owner's (live ones refused)
             session.execute(delete(Run).where(Run.id == run_id))
             if pending is not None:
                 session.add(pending)

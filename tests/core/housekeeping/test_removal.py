@@ -170,3 +170,22 @@ def test_rm_killed_after_its_commit_is_finished_by_gc(home, registry, settings, 
     apply_gc(registry, settings, plan.items)
     assert not doomed.exists() and registry.pending_deletions() == []
     assert f"removed files of run doomed: {doomed}" in settings.deletion_log.read_text()
+
+
+def test_rm_reads_the_lease_a_dead_owner_left_and_refuses_a_live_one(registry, settings):
+    import socket
+
+    import psutil
+
+    from core.registry.tables import RunLease
+
+    for run_id in ("orphan", "owned"):
+        make_run(registry, settings, run_id, status="interrupted")
+    dead = RunLease(run_id="orphan", host=socket.gethostname(), pid=2**22 + 7, pid_started=1.0)  # no such process
+    me = RunLease(run_id="owned", host=socket.gethostname(), pid=os.getpid(),
+                  pid_started=psutil.Process().create_time())
+    assert registry.put_lease(dead, None) and registry.put_lease(me, None)
+    with pytest.raises(UserError, match=f"live workers on host {socket.gethostname()} \\(pid {os.getpid()}\\)"):
+        plan_removal(registry, settings, ["owned"])
+    execute_removal(registry, settings, plan_removal(registry, settings, ["orphan"]))
+    assert registry.get_run("orphan") is None and registry.get_lease("orphan") is None

@@ -215,6 +215,8 @@ def add_dataset(
     name: str | None = typer.Option(None, "--name", help="Registry name; default the kind."),
     videos: Path | None = typer.Option(None, "--videos", help="Folder holding the videos, when not under the root "
                                        "(e.g. MSR-VTT's videos for msrvtt-qa)."),
+    fps: float | None = typer.Option(None, "--fps", help="Frame rate of videos stored as frame folders "
+                                     "(<id>/img_00001.jpg), when the annotations do not give durations."),
     size: str = typer.Option("small", "--size", help="synth only: tiny (tests), small (the demo) or medium."),
     seed: int = typer.Option(0, "--seed", help="synth only: the generator's seed."),
     workers: int | None = typer.Option(None, "--workers", help="synth only: generator processes."),
@@ -242,7 +244,7 @@ def add_dataset(
     root = root if root is not None else _default_root(ctx, kind)
     registry = state(ctx).registry
     with _progress_bar() as progress:
-        dataset = register_dataset(registry, kind, root, name=name, videos=videos, progress=progress)
+        dataset = register_dataset(registry, kind, root, name=name, videos=videos, progress=progress, fps=fps)
     if as_json:
         print_json(_dataset_record(dataset))
     else:

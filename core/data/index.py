@@ -57,6 +57,9 @@ class DatasetIndex:
     annotation_files: list[Path] = field(default_factory=list)  # absolute paths
     classes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # facts worth showing (e.g. "1k-A is `test`")
+    frame_fps: float | None = None  # the rate of videos stored as frame folders (`--fps`), when given
+    protocol: dict[str, str] = field(default_factory=dict)  # split variant etc., copied into results
+    answers: list[str] | None = None  # QA: the answer vocabulary the annotations ship, when they do
     _hashes: dict[str, str] | None = field(default=None, repr=False)
 
     def split(self, name: str) -> list[Sample]:

@@ -16,6 +16,7 @@ annotations name it and `path` where it was expected (relative to the root or vi
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -88,7 +89,7 @@ def _decode(index: DatasetIndex, refs: list[VideoRef], full: bool, progress: Pro
     report(progress, step, 0, len(refs))
     workers = max(1, min(8, os.cpu_count() or 1)) if full else 1
     with ThreadPoolExecutor(workers) as pool:
-        results = pool.map(lambda r: check_video(index.video_root / r.found, full=full), refs)
+        results = pool.map(lambda r: check_video(index.video_root / r.found, full=full, fps=index.frame_fps), refs)
         for done, (ref, error) in enumerate(zip(refs, results, strict=True), start=1):
             if error is not None:
                 problems.append(_problem("unreadable", ref, error))
@@ -105,6 +106,19 @@ def _stored(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
             {"problem": "more", "id": "", "path": "", "detail": f"{rest} more problems not stored", "splits": []}]
 
 
+def _check_frame_folder_rates(index: DatasetIndex) -> None:
+    """A time window inside a frame folder needs a frame rate: the annotations' duration or `--fps`."""
+    if index.frame_fps is not None:
+        return
+    for samples in index.splits.values():
+        for sample in samples:
+            if (sample.start is None and sample.end is None) or sample.duration or sample.video is None:
+                continue
+            if (index.video_root / sample.video).is_dir():
+                raise UserError(f"{index.kind}: {sample.video} is a frame folder and sample {sample.id} is a time "
+                                "window of it: give the frames' rate with --fps")
+
+
 def register_dataset(
     registry: Registry,
     kind: str,
@@ -113,13 +127,18 @@ def register_dataset(
     videos: str | Path | None = None,
     meta: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    fps: float | None = None,
 ) -> Dataset:
-    """Parse, resolve and check the dataset of `kind` under `root`, then save it as `name` (default: kind)."""
+    """Parse, resolve and check the dataset of `kind` under `root`, then save it as `name` (default: kind).
+    `fps`: the frame rate of videos stored as frame folders (when the annotations do not give it)."""
     kind_info(kind)
+    if fps is not None and not (fps > 0 and math.isfinite(fps)):
+        raise UserError(f"--fps must be a positive number, got {fps}")
     report(progress, f"{kind}: reading annotations", 0, None)
-    index = read_index(kind, Path(root), Path(videos) if videos is not None else None)
+    index = read_index(kind, Path(root), Path(videos) if videos is not None else None, fps=fps)
     if len(index) == 0:
         raise UserError(f"{kind}: the annotations under {index.root} list no sample")
+    _check_frame_folder_rates(index)
     step = f"{kind}: hashing annotations"
     report(progress, step, 0, len(index.annotation_files))
     hashes = index.hashes(lambda done, total: report(progress, step, done, total))
@@ -139,6 +158,10 @@ def register_dataset(
     })
     if index.video_root != index.root:
         record["videos"] = str(index.video_root)
+    if fps is not None:
+        record["fps"] = fps
+    if index.protocol:
+        record["protocol"] = index.protocol
     dataset = Dataset(
         name=name or kind, kind=kind, root=str(index.root), counts=index.counts(), hashes=hashes,
         status="problems" if problems else "ok", problems=_stored(problems), meta=record, verified_at=utcnow(),
@@ -187,7 +210,8 @@ def verify_dataset(registry: Registry, name: str, full: bool = False, progress: 
     videos = dataset.meta.get("videos")
     try:
         report(progress, f"{name}: reading annotations", 0, None)
-        index = read_index(dataset.kind, Path(dataset.root), Path(videos) if videos else None)
+        index = read_index(dataset.kind, Path(dataset.root), Path(videos) if videos else None,
+                           fps=dataset.meta.get("fps"))
     except UserError as err:
         result.problems.append({"problem": "annotations unreadable", "id": dataset.name, "path": dataset.root,
                                 "detail": str(err), "splits": []})
@@ -199,7 +223,7 @@ def verify_dataset(registry: Registry, name: str, full: bool = False, progress: 
         result.problems += _hash_problems(dataset.hashes, current)
         refs = distinct_videos(index)
         result.videos = len(refs)
-        present = [r for r in refs if r.found is not None and (index.video_root / r.found).is_file()]
+        present = [r for r in refs if r.found is not None and (index.video_root / r.found).exists()]
         kept = {r.listed for r in present}
         result.found = len(present)
         result.problems += [_problem("missing", r) for r in refs if r.listed not in kept]
@@ -227,7 +251,7 @@ def load_registered(registry: Registry, name: str, check_hashes: bool = True) ->
     """
     dataset = registry.require_dataset(name)
     videos = dataset.meta.get("videos")
-    index = read_index(dataset.kind, Path(dataset.root), Path(videos) if videos else None)
+    index = read_index(dataset.kind, Path(dataset.root), Path(videos) if videos else None, fps=dataset.meta.get("fps"))
     if check_hashes:
         changed = _hash_problems(dataset.hashes, index.hashes())
         if changed:

@@ -72,8 +72,9 @@ def kind_info(kind: str) -> KindInfo:
     return KINDS[kind]
 
 
-def read_index(kind: str, root: Path, videos: Path | None = None) -> DatasetIndex:
-    """Parse the dataset of `kind` under `root` (videos under `videos` when given)."""
+def read_index(kind: str, root: Path, videos: Path | None = None, fps: float | None = None) -> DatasetIndex:
+    """Parse the dataset of `kind` under `root` (videos under `videos` when given; `fps`: the rate of
+    videos stored as frame folders)."""
     info = kind_info(kind)
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
@@ -82,4 +83,6 @@ def read_index(kind: str, root: Path, videos: Path | None = None) -> DatasetInde
         videos = Path(videos).expanduser().resolve()
         if not videos.is_dir():
             raise UserError(f"{kind}: videos folder {videos} is not a folder")
-    return info.read(root, videos)
+    index = info.read(root, videos)
+    index.frame_fps = fps
+    return index

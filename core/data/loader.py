@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, IterableDataset, Sampler
 
 from core.data.sampler import ResumableSampler
 
@@ -130,10 +130,27 @@ class PretrainLoader:
         self.sampler.load_state_dict(state)
 
 
+class TrainingLoader(Protocol):
+    """What the run harness needs of a training loader: batches, and a position to save and restore."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
 def build_pretrain_loader(
     dataset: Dataset, batch_size: int, *, workers: int = 0, seed: int = 0, rank: int = 0, world_size: int = 1,
-    pin_memory: bool = False, collate_fn: Callable[[list[Any]], Any] | None = None,
-) -> PretrainLoader:
-    """The training loader: resumable sharded sampling, the dataset's batch collation, seeded draws."""
+    pin_memory: bool = False, collate_fn: Callable[[list[Any]], Any] | None = None, prefetch_factor: int = 2,
+) -> TrainingLoader:
+    """The training loader: resumable sharded sampling, the dataset's batch collation, seeded draws.
+    A streaming dataset (shards, `core.data.stream`) gets a `StreamLoader`: it splits and orders
+    itself (its rank and seed are its own) and collates its batches in its workers."""
+    if isinstance(dataset, IterableDataset):
+        from core.data.stream import StreamLoader
+
+        return StreamLoader(dataset, batch_size, workers=workers, pin_memory=pin_memory,
+                            prefetch_factor=prefetch_factor)
     return PretrainLoader(dataset, batch_size, workers=workers, seed=seed, rank=rank, world_size=world_size,
-                          pin_memory=pin_memory, collate_fn=collate_fn)
+                          pin_memory=pin_memory, prefetch_factor=prefetch_factor, collate_fn=collate_fn)

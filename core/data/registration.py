@@ -33,6 +33,7 @@ from core.registry.tables import Dataset, utcnow
 if TYPE_CHECKING:
     from core.registry import Registry
 
+SHARD_KIND = "webdataset"  # registered by core.data.shards.registration
 MAX_STORED_PROBLEMS = 10_000  # beyond this the row keeps a count (a 3M-clip CSV may miss 1M files)
 DECODE_CHECKS = 4  # videos decoded at registration: enough to catch a wrong codec or layout
 
@@ -98,7 +99,7 @@ def _decode(index: DatasetIndex, refs: list[VideoRef], full: bool, progress: Pro
     return problems, unreadable
 
 
-def _stored(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def stored_problems(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if len(problems) <= MAX_STORED_PROBLEMS:
         return problems
     rest = len(problems) - MAX_STORED_PROBLEMS
@@ -128,14 +129,21 @@ def register_dataset(
     meta: dict[str, Any] | None = None,
     progress: Progress | None = None,
     fps: float | None = None,
+    split: str | None = None,
 ) -> Dataset:
     """Parse, resolve and check the dataset of `kind` under `root`, then save it as `name` (default: kind).
-    `fps`: the frame rate of videos stored as frame folders (when the annotations do not give it)."""
+    `fps`: the frame rate of videos stored as frame folders (when the annotations do not give it);
+    `split`: the split variant of kinds that have several (msrvtt 9k/7k/full/lavis, ucf101/hmdb51 1/2/3).
+    Kind `webdataset`: `root` is a folder of shards or a brace pattern (`core.data.shards`)."""
+    if kind == SHARD_KIND:
+        from core.data.shards.registration import register_webdataset
+
+        return register_webdataset(registry, root, name=name, meta=meta, progress=progress)
     kind_info(kind)
     if fps is not None and not (fps > 0 and math.isfinite(fps)):
         raise UserError(f"--fps must be a positive number, got {fps}")
     report(progress, f"{kind}: reading annotations", 0, None)
-    index = read_index(kind, Path(root), Path(videos) if videos is not None else None, fps=fps)
+    index = read_index(kind, Path(root), Path(videos) if videos is not None else None, fps=fps, split=split)
     if len(index) == 0:
         raise UserError(f"{kind}: the annotations under {index.root} list no sample")
     _check_frame_folder_rates(index)
@@ -160,11 +168,13 @@ def register_dataset(
         record["videos"] = str(index.video_root)
     if fps is not None:
         record["fps"] = fps
+    if split is not None:
+        record["split"] = split
     if index.protocol:
-        record["protocol"] = index.protocol
+        record["protocol"] = {**record.get("protocol", {}), **index.protocol}
     dataset = Dataset(
         name=name or kind, kind=kind, root=str(index.root), counts=index.counts(), hashes=hashes,
-        status="problems" if problems else "ok", problems=_stored(problems), meta=record, verified_at=utcnow(),
+        status="problems" if problems else "ok", problems=stored_problems(problems), meta=record, verified_at=utcnow(),
     )
     return registry.save_dataset(dataset)
 
@@ -207,11 +217,16 @@ def verify_dataset(registry: Registry, name: str, full: bool = False, progress: 
     """Re-check a registered dataset and record the result (status, problems, verified_at)."""
     dataset = registry.require_dataset(name)
     result = VerifyReport(name=dataset.name, kind=dataset.kind, root=dataset.root, full=full)
+    if dataset.kind == SHARD_KIND:
+        from core.data.shards.registration import verify_webdataset
+
+        verify_webdataset(registry, dataset, full, progress, result)
+        return _record_verification(registry, dataset, result)
     videos = dataset.meta.get("videos")
     try:
         report(progress, f"{name}: reading annotations", 0, None)
         index = read_index(dataset.kind, Path(dataset.root), Path(videos) if videos else None,
-                           fps=dataset.meta.get("fps"))
+                           fps=dataset.meta.get("fps"), split=dataset.meta.get("split"))
     except UserError as err:
         result.problems.append({"problem": "annotations unreadable", "id": dataset.name, "path": dataset.root,
                                 "detail": str(err), "splits": []})
@@ -236,7 +251,11 @@ def verify_dataset(registry: Registry, name: str, full: bool = False, progress: 
         meta.update({"coverage": _coverage(index, unreadable | {r.listed for r in refs if r.listed not in kept}),
                      "videos_total": len(refs), "videos_found": len(present), "problem_count": len(result.problems)})
         dataset.meta = meta
-    dataset.problems = _stored(result.problems)
+    return _record_verification(registry, dataset, result)
+
+
+def _record_verification(registry: Registry, dataset: Dataset, result: VerifyReport) -> VerifyReport:
+    dataset.problems = stored_problems(result.problems)
     dataset.status = "problems" if result.problems else "ok"
     dataset.verified_at = utcnow()
     registry.save_dataset(dataset)
@@ -250,8 +269,12 @@ def load_registered(registry: Registry, name: str, check_hashes: bool = True) ->
     comparable with those recorded against the registered files).
     """
     dataset = registry.require_dataset(name)
+    if dataset.kind == SHARD_KIND:
+        raise UserError(f"{name} is a WebDataset of shards: it streams in pre-training (data.datasets), "
+                        "it has no annotation index")
     videos = dataset.meta.get("videos")
-    index = read_index(dataset.kind, Path(dataset.root), Path(videos) if videos else None, fps=dataset.meta.get("fps"))
+    index = read_index(dataset.kind, Path(dataset.root), Path(videos) if videos else None, fps=dataset.meta.get("fps"),
+                       split=dataset.meta.get("split"))
     if check_hashes:
         changed = _hash_problems(dataset.hashes, index.hashes())
         if changed:

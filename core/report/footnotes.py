@@ -20,11 +20,14 @@ def _plural(value: Any, word: str) -> str:
 
 
 def protocol_key(protocol: Mapping[str, Any], split: str | None = None) -> tuple[str, ...]:
-    """The fields that make two measured numbers comparable: frames, views, split, head."""
+    """The fields that make two measured numbers comparable: frames, views, split (with the dataset's
+    split variant when it has one: MSR-VTT's 9k / 7k / full, UCF101's split 2, ...), head."""
+    name = str(protocol.get("split") or split or "?")
+    variant = protocol.get("split_variant")
     return (
         str(protocol.get("frames", "?")),
         str(protocol.get("views", "?")),
-        str(protocol.get("split") or split or "?"),
+        f"{name} ({variant})" if variant else name,
         str(protocol.get("head") or "?"),
     )
 

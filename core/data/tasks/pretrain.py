@@ -29,7 +29,13 @@ from torch.utils.data import Dataset
 
 from core.data.clip_cache import ClipCache
 from core.data.index import DatasetIndex, Sample
-from core.data.noun_phrases import DEFAULT_TEMPLATE, choose_phrases, load_noun_phrases, make_prompt
+from core.data.noun_phrases import (
+    DEFAULT_TEMPLATE,
+    MissingPhrases,
+    choose_phrases,
+    load_noun_phrases,
+    make_prompt,
+)
 from core.data.progress import Progress
 from core.data.tasks.clips import ClipReader, sample_rng, warn_skip
 from core.data.tokens import TokenTable, pad_ids
@@ -38,6 +44,72 @@ from core.data.video import VideoReadError
 from core.errors import UserError
 
 WARM_LIMIT = 200_000  # encode up to this many captions before the workers fork; beyond, on demand
+
+
+def captioned_items(indexes: Sequence[DatasetIndex], split: str) -> tuple[list[tuple[int, Sample]], list[str]]:
+    """(index number, sample) of every captioned sample of `split` with a video found, and the ids of
+    those whose video is missing (left out up front)."""
+    items: list[tuple[int, Sample]] = []
+    missing: list[str] = []
+    for number, index in enumerate(indexes):
+        for sample in index.splits.get(split, []):
+            if not sample.captions:
+                continue
+            if sample.video is None:
+                missing.append(sample.id)
+            else:
+                items.append((number, sample))
+    return items, missing
+
+
+def load_phrases(indexes: Sequence[DatasetIndex], items: Sequence[tuple[int, Sample]], noun_cache: str | Path | None,
+                 progress: Progress | None = None, extract: bool = True) -> dict[str, list[str]]:
+    """caption -> noun phrases of every item's captions, from each index's table under `noun_cache`
+    (`extract=False`: a caption missing there is a UserError naming `sviml data prepare`)."""
+    phrases: dict[str, list[str]] = {}
+    for number, index in enumerate(indexes):
+        captions = [c for n, s in items if n == number for c in s.captions]
+        if captions:
+            try:
+                phrases.update(load_noun_phrases(captions, index.annotation_key(), noun_cache, progress,
+                                                 extract=extract))
+            except MissingPhrases as err:
+                raise UserError(f"{index.kind} at {index.root}: {err}: run `sviml data prepare` on it") from err
+    return phrases
+
+
+class PairMaker:
+    """Decoded frames + a clip's captions -> one pre-training item: a random caption, K random noun
+    prompts of it, the random crop and flip (draws in that order, from the item's generator)."""
+
+    def __init__(self, tokenizer: Any, *, size: int, num_nouns: int, template: str, max_caption_len: int,
+                 max_noun_len: int, scale: tuple[float, float]):
+        self.num_nouns = num_nouns
+        self.template = template
+        self.transform = TrainTransform(size, scale=scale)
+        self.captions = TokenTable(tokenizer, max_caption_len)
+        self.prompts = TokenTable(tokenizer, max_noun_len)
+
+    def warm(self, phrases: dict[str, list[str]]) -> None:
+        """Tokenise every caption and prompt now (before workers fork), unless there are too many."""
+        if len(phrases) <= WARM_LIMIT:
+            self.captions.warm(phrases)
+            self.prompts.warm(make_prompt(p, self.template) for ps in phrases.values() for p in ps)
+
+    def make(self, frames: np.ndarray, captions: Sequence[str], phrases: dict[str, list[str]],
+             rng: np.random.Generator, index: int, skipped: list[str]) -> dict[str, Any]:
+        caption = captions[int(rng.integers(len(captions)))]
+        chosen = choose_phrases(phrases[caption], caption, self.num_nouns, rng)
+        return {
+            "frames": self.transform(frames, rng),  # [T, 3, S, S]
+            "caption": self.captions.ids(caption),
+            "nouns": [self.prompts.ids(make_prompt(p, self.template)) for p in chosen],
+            "index": index,
+            "skipped": skipped,
+        }
+
+    def collate(self) -> PretrainCollate:
+        return PretrainCollate(self.captions.pad_id, self.captions.max_length, self.prompts.max_length)
 
 
 class PretrainDataset(Dataset):
@@ -62,39 +134,23 @@ class PretrainDataset(Dataset):
         clip_cache: ClipCache | None = None,
         max_skips: int = 64,
         progress: Progress | None = None,
+        extract_phrases: bool = True,
+        decode_short_side: int | None = None,
     ):
         self.indexes = list(indexes)
-        self.items: list[tuple[int, Sample]] = []
-        self.missing: list[str] = []
-        for number, index in enumerate(self.indexes):
-            for sample in index.splits.get(split, []):
-                if not sample.captions:
-                    continue
-                if sample.video is None:
-                    self.missing.append(sample.id)
-                else:
-                    self.items.append((number, sample))
+        self.items, self.missing = captioned_items(self.indexes, split)
         if not self.items:
             names = ", ".join(f"{i.kind} at {i.root}" for i in self.indexes) or "no index"
             raise UserError(f"no captioned clip with a video in split {split!r} of {names}")
-        self.num_nouns = num_nouns
-        self.template = template
         self.seed = seed
         self.epoch = 0
         self.jitter = jitter
         self.max_skips = max_skips
-        self.reader = ClipReader(num_frames, clip_cache)
-        self.transform = TrainTransform(size, scale=scale)
-        self.phrases: dict[str, list[str]] = {}
-        for number, index in enumerate(self.indexes):
-            captions = [c for n, s in self.items if n == number for c in s.captions]
-            if captions:
-                self.phrases.update(load_noun_phrases(captions, index.annotation_key(), noun_cache, progress))
-        self.captions = TokenTable(tokenizer, max_caption_len)
-        self.prompts = TokenTable(tokenizer, max_noun_len)
-        if len(self.phrases) <= WARM_LIMIT:
-            self.captions.warm(self.phrases)
-            self.prompts.warm(make_prompt(p, template) for ps in self.phrases.values() for p in ps)
+        self.reader = ClipReader(num_frames, clip_cache, decode_short_side)
+        self.pairs = PairMaker(tokenizer, size=size, num_nouns=num_nouns, template=template,
+                               max_caption_len=max_caption_len, max_noun_len=max_noun_len, scale=scale)
+        self.phrases = load_phrases(self.indexes, self.items, noun_cache, progress, extract_phrases)
+        self.pairs.warm(self.phrases)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -104,7 +160,7 @@ class PretrainDataset(Dataset):
         self.epoch = epoch
 
     def collate(self) -> PretrainCollate:
-        return PretrainCollate(self.captions.pad_id, self.captions.max_length, self.prompts.max_length)
+        return self.pairs.collate()
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         rng = sample_rng(self.seed, self.epoch, i)
@@ -118,15 +174,7 @@ class PretrainDataset(Dataset):
                 warn_skip(sample, err)
                 skipped.append(sample.id)
                 continue
-            caption = sample.captions[int(rng.integers(len(sample.captions)))]
-            chosen = choose_phrases(self.phrases[caption], caption, self.num_nouns, rng)
-            return {
-                "frames": self.transform(frames, rng),  # [T, 3, S, S]
-                "caption": self.captions.ids(caption),
-                "nouns": [self.prompts.ids(make_prompt(p, self.template)) for p in chosen],
-                "index": j,
-                "skipped": skipped,
-            }
+            return self.pairs.make(frames, sample.captions, self.phrases, rng, j, skipped)
         raise RuntimeError(f"{len(skipped)} consecutive unreadable videos from sample {i} on ({skipped[0]}, ...): "
                            "run `sviml data verify --full` on the dataset")
 

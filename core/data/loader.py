@@ -2,12 +2,14 @@
 
 Every random draw of a sample comes from a generator seeded by (seed, epoch, index) (see
 `tasks/clips.sample_rng`), so a batch does not depend on which worker made it: 0 and 2 workers
-give identical batches. Workers are started per epoch (not persistent), which is how the
-dataset's epoch reaches them. Torch threads per worker are 1 (torch's default for workers): the
+give identical batches. Torch threads per worker are 1 (torch's default for workers): the
 training step keeps the cores.
 
 `PretrainLoader` couples a `ResumableSampler` to the DataLoader and advances it by each batch
-the loop receives, so `state_dict()` after any step resumes with the next unseen batch.
+the loop receives, so `state_dict()` after any step resumes with the next unseen batch. Its
+workers are persistent (started once, not per epoch: on a GPU node restarting 8 workers with
+their decoders every epoch costs seconds of idle GPU); the epoch reaches them with every index
+(`(epoch, index)` keys), not through the dataset object they were forked with.
 """
 
 from __future__ import annotations
@@ -62,6 +64,20 @@ def build_loader(
     )
 
 
+class EpochTagged(Sampler):
+    """`(epoch, index)` keys from a ResumableSampler: how persistent workers learn the epoch."""
+
+    def __init__(self, sampler: ResumableSampler):
+        self.sampler = sampler
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        epoch = self.sampler.epoch
+        return ((epoch, i) for i in self.sampler)
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+
 class PretrainLoader:
     """Iterates the pre-training batches of one epoch per `iter()`, from the sampler's position.
 
@@ -93,6 +109,7 @@ class PretrainLoader:
         self.prefetch_factor = prefetch_factor
         self.sampler = ResumableSampler(len(dataset), seed=seed, rank=rank, world_size=world_size)
         self.collate_fn = collate_fn  # None: torch's default collation
+        self._loader: DataLoader | None = None  # built once: its workers persist across epochs
 
     @property
     def epoch(self) -> int:
@@ -102,15 +119,23 @@ class PretrainLoader:
         left = len(self.sampler)
         return left // self.batch_size if self.drop_last else -(-left // self.batch_size)
 
+    def _data_loader(self) -> DataLoader:
+        if self._loader is None:
+            generator = torch.Generator()
+            generator.manual_seed(self.seed)
+            self._loader = DataLoader(
+                self.dataset, batch_size=self.batch_size, sampler=EpochTagged(self.sampler), drop_last=self.drop_last,
+                num_workers=self.workers, collate_fn=self.collate_fn, pin_memory=self.pin_memory,
+                worker_init_fn=seed_worker if self.workers else None, generator=generator,
+                prefetch_factor=self.prefetch_factor if self.workers else None, persistent_workers=self.workers > 0,
+            )
+        return self._loader
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
         epoch = self.sampler.epoch
         if hasattr(self.dataset, "set_epoch"):
-            self.dataset.set_epoch(epoch)
-        loader = build_loader(
-            self.dataset, self.batch_size, workers=self.workers, seed=self.seed + epoch, sampler=self.sampler,
-            drop_last=self.drop_last, collate_fn=self.collate_fn, pin_memory=self.pin_memory,
-            prefetch_factor=self.prefetch_factor,
-        )
+            self.dataset.set_epoch(epoch)  # the in-process path (0 workers); workers read it from the keys
+        loader = self._data_loader()
         count = len(loader)
         if count == 0:  # fewer samples left than a batch: nothing to yield, the epoch is over
             self.sampler.set_epoch(epoch + 1)

@@ -162,8 +162,10 @@ class PretrainDataset(Dataset):
     def collate(self) -> PretrainCollate:
         return self.pairs.collate()
 
-    def __getitem__(self, i: int) -> dict[str, Any]:
-        rng = sample_rng(self.seed, self.epoch, i)
+    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, Any]:
+        """Item `i` of this epoch, or of `epoch` for an `(epoch, i)` key (what persistent workers get)."""
+        epoch, i = key if isinstance(key, tuple) else (self.epoch, key)
+        rng = sample_rng(self.seed, epoch, i)
         skipped: list[str] = []
         for attempt in range(min(self.max_skips, len(self.items) - 1) + 1):
             j = (i + attempt) % len(self.items)

@@ -363,6 +363,32 @@ def shard(
     typer.echo(_summary(dataset))
 
 
+@app.command("compress")
+def compress(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="A registered dataset (files or shards)."),
+    out: Path = typer.Option(..., "--out", help="Folder for the transcoded videos (an earlier run's are kept)."),
+    short_side: int = typer.Option(256, "--short-side", help="Scale the short side down to this many pixels."),
+    fps: float | None = typer.Option(None, "--fps", help="Drop frames down to this rate (default: keep it)."),
+    gop: int = typer.Option(8, "--gop", help="A keyframe every N frames."),
+    workers: int = typer.Option(1, "--workers", help="Transcoding processes."),
+    new_name: str | None = typer.Option(None, "--name", help="Registry name of the result; default NAME-<short>p."),
+) -> None:
+    """Transcode every video once (H.264, short side, GOP) and register the result as a derived dataset."""
+    from core.data.compress import compress_dataset, describe
+    from core.data.transcode import TranscodeParams
+
+    params = TranscodeParams(short_side=short_side, fps=fps, gop=gop)
+    with _progress_bar() as progress:
+        result, dataset = compress_dataset(state(ctx).registry, name, out, params, workers=workers,
+                                           new_name=new_name, progress=progress)
+    for problem in result.failed:
+        typer.echo(f"  failed {problem['id']}: {problem['detail']}")
+    typer.echo(f"transcoded {result.done} ({result.kept} already there, {len(result.failed)} failed) into "
+               f"{result.out}: {describe(params)}")
+    typer.echo(_summary(dataset))
+
+
 @app.command("rm")
 def remove_dataset(ctx: typer.Context, name: str = typer.Argument(..., help="The dataset's registry name.")) -> None:
     """Forget a dataset: removes the registry entry only, never the files."""

@@ -147,6 +147,11 @@ def register_dataset(
     if len(index) == 0:
         raise UserError(f"{kind}: the annotations under {index.root} list no sample")
     _check_frame_folder_rates(index)
+    videos_folder = index.video_root
+    if meta and meta.get("compressed"):  # a derived dataset: `sviml data compress`'s videos
+        from core.data.compress import apply_compression
+
+        index = apply_compression(index, meta["compressed"])
     step = f"{kind}: hashing annotations"
     report(progress, step, 0, len(index.annotation_files))
     hashes = index.hashes(lambda done, total: report(progress, step, done, total))
@@ -164,8 +169,8 @@ def register_dataset(
         "classes": len(index.classes),
         "notes": index.notes,
     })
-    if index.video_root != index.root:
-        record["videos"] = str(index.video_root)
+    if videos_folder != index.root:
+        record["videos"] = str(videos_folder)
     if fps is not None:
         record["fps"] = fps
     if split is not None:
@@ -222,11 +227,9 @@ def verify_dataset(registry: Registry, name: str, full: bool = False, progress: 
 
         verify_webdataset(registry, dataset, full, progress, result)
         return _record_verification(registry, dataset, result)
-    videos = dataset.meta.get("videos")
     try:
         report(progress, f"{name}: reading annotations", 0, None)
-        index = read_index(dataset.kind, Path(dataset.root), Path(videos) if videos else None,
-                           fps=dataset.meta.get("fps"), split=dataset.meta.get("split"))
+        index = registered_index(dataset)
     except UserError as err:
         result.problems.append({"problem": "annotations unreadable", "id": dataset.name, "path": dataset.root,
                                 "detail": str(err), "splits": []})
@@ -262,6 +265,20 @@ def _record_verification(registry: Registry, dataset: Dataset, result: VerifyRep
     return result
 
 
+def registered_index(dataset: Dataset) -> DatasetIndex:
+    """The index of a registered file dataset, read as registered: its videos folder, frame rate,
+    split variant, and for a compressed one the transcoded videos."""
+    meta = dataset.meta
+    videos = meta.get("videos")
+    index = read_index(dataset.kind, Path(dataset.root), Path(videos) if videos else None, fps=meta.get("fps"),
+                       split=meta.get("split"))
+    if meta.get("compressed"):
+        from core.data.compress import apply_compression
+
+        index = apply_compression(index, meta["compressed"])
+    return index
+
+
 def load_registered(registry: Registry, name: str, check_hashes: bool = True) -> DatasetIndex:
     """The index of a registered dataset, re-read from its root (what training and evaluation use).
 
@@ -272,9 +289,7 @@ def load_registered(registry: Registry, name: str, check_hashes: bool = True) ->
     if dataset.kind == SHARD_KIND:
         raise UserError(f"{name} is a WebDataset of shards: it streams in pre-training (data.datasets), "
                         "it has no annotation index")
-    videos = dataset.meta.get("videos")
-    index = read_index(dataset.kind, Path(dataset.root), Path(videos) if videos else None, fps=dataset.meta.get("fps"),
-                       split=dataset.meta.get("split"))
+    index = registered_index(dataset)
     if check_hashes:
         changed = _hash_problems(dataset.hashes, index.hashes())
         if changed:

@@ -11,7 +11,7 @@ The loop is written out top to bottom: seed -> model -> objective -> data -> Dee
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -46,6 +46,9 @@ class DataConfig(ConfigModel):
     prefetch: int = Field(2, ge=1)  # batches each worker keeps ready
     pin_memory: bool = True  # page-locked batches for the host-to-GPU copy (GPU runs only)
     shuffle_buffer: int = Field(1000, ge=1)  # streaming: items mixed across the shards a rank reads
+    # gpu: NVDEC (PyNvVideoCodec) in the training process, the workers only plan clips; falls back to cpu
+    # (decord in the workers) without a CUDA device or the library (core.data.gpu_decode).
+    decoder: Literal["cpu", "gpu"] = "cpu"
 
     @field_validator("noun_prompt")
     @classmethod
@@ -93,6 +96,7 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         import torch
 
         from core.data.caches import clip_cache
+        from core.data.gpu_decode import DeviceBatches, NvdecClips, select_decoder
         from core.data.prepare import noun_tables
         from core.data.registration import SHARD_KIND, load_registered
         from core.data.stream import StreamingPretrainDataset, load_stream_sources
@@ -111,10 +115,12 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         torch.manual_seed(rank_seed(cfg.train.seed, dist.rank))  # each rank's own stream: pasting, Gumbel noise
 
         video, text, data = cfg.model.video, cfg.model.text, cfg.data
+        decoder = select_decoder(data.decoder, life.device_type)
+        on_gpu = decoder.name == "gpu"  # the workers plan clips, this process decodes them with NVDEC
         items = dict(num_frames=video.num_frames, size=video.image_size, num_nouns=cfg.loss.num_nouns,
                      template=data.noun_prompt, max_caption_len=text.caption_len, max_noun_len=text.prompt_len,
                      seed=cfg.train.seed, jitter=data.jitter, decode_short_side=data.decode_short_side,
-                     clip_cache=clip_cache(settings) if data.cache_decoded else None)
+                     clip_cache=clip_cache(settings) if data.cache_decoded else None, deferred=on_gpu)
         # Noun phrases come prepared (`sviml data prepare`, checked by check_ready): no rank runs spaCy.
         if any(life.registry.require_dataset(name).kind == SHARD_KIND for name in data.datasets):
             dataset = StreamingPretrainDataset(load_stream_sources(life.registry, settings, data.datasets, data.split),
@@ -133,8 +139,12 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         if isinstance(dataset, StreamingPretrainDataset):
             life.info("data: streaming %d items of %s (shuffle buffer %d)", len(dataset), ", ".join(dataset.names),
                       data.shuffle_buffer)
+        life.info("data: decoding with %s", decoder.reason)
 
         batches = forever(loader)
+        if on_gpu:
+            batches = DeviceBatches(batches, NvdecClips(dist.device, video.image_size), dist.device,
+                                    dataset.pairs.transform)
         while step < cfg.train.max_steps and not life.stopping:
             stats = optimizer_step(engine, batches, accumulation, cfg.train.zero_stage)
             step += 1

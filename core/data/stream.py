@@ -35,6 +35,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from core.data.clip_cache import ClipCache
+from core.data.clip_plan import ClipPlan, plan_clip
 from core.data.index import DatasetIndex, Sample
 from core.data.noun_phrases import DEFAULT_TEMPLATE
 from core.data.shards.layout import ShardSample, read_member
@@ -155,8 +156,10 @@ class StreamingPretrainDataset(IterableDataset):
         clip_cache: ClipCache | None = None,
         max_skips: int = 64,
         decode_short_side: int | None = None,
+        deferred: bool = False,
     ):
         self.sources = list(sources)
+        self.deferred = deferred  # GPU decoding: items carry decode plans (core.data.clip_plan)
         self.rank, self.world_size = rank, world_size
         self.seed, self.jitter, self.buffer, self.max_skips = seed, jitter, buffer, max_skips
         shard_counts = [c for s in self.sources if isinstance(s, ShardSource) for c in s.counts if c > 0]
@@ -220,28 +223,35 @@ class StreamingPretrainDataset(IterableDataset):
         return source.items[int(number)]
 
     def _decode(self, epoch: int, row: np.ndarray, rng: np.random.Generator
-                ) -> tuple[np.ndarray, Sequence[str], dict[str, list[str]], str]:
-        """(frames uint8 [T, H, W, 3], captions, their phrases, the item's name) of one stream item."""
+                ) -> tuple[np.ndarray | ClipPlan, Sequence[str], dict[str, list[str]], str]:
+        """(frames uint8 [T, H, W, 3] or, deferred, a decode plan; captions; their phrases; the item's
+        name) of one stream item."""
         source_no, part, offset = (int(v) for v in row)
         source = self.sources[source_no]
+        draw = rng if self.jitter else None
         if isinstance(source, FileSource):
             sample = self._file_sample(source_no, epoch, part, offset)
+            read = self.reader.plan if self.deferred else self.reader.clip
             try:
-                frames = self.reader.clip(source.index, sample, rng if self.jitter else None)
+                frames = read(source.index, sample, draw)
             except VideoReadError as err:
                 warn_skip(sample, err)
                 raise
             return frames, sample.captions, source.phrases, sample.id
         member = source.sample(part, offset)
         name = f"{source.shards[part]}:{member.key}"
+        shard = source.root / source.shards[part]
         try:
-            data = read_member(source.root / source.shards[part], member.offset, member.size)
+            data = read_member(shard, member.offset, member.size)
         except OSError as err:
             raise VideoReadError(f"{name}: {err}") from err
-        video = open_video(data, name=name, short_side=self.decode_short_side)
+        video = open_video(data, name=name, short_side=None if self.deferred else self.decode_short_side)
         first, stop = frame_range(video.info, member.start, member.end)
-        frames = video.frames(uniform_indices(first, stop, self.num_frames, rng if self.jitter else None))
-        return frames, member.captions, source.table(part)["phrases"], name
+        indices = uniform_indices(first, stop, self.num_frames, draw)
+        if self.deferred:
+            plan = plan_clip(str(shard), name, indices, self.decode_short_side, (member.offset, member.size), data)
+            return plan, member.captions, source.table(part)["phrases"], name
+        return video.frames(indices), member.captions, source.table(part)["phrases"], name
 
     def item(self, epoch: int, position: int) -> dict[str, Any]:
         """The item at stream position (epoch, position); an unreadable one is replaced by the next

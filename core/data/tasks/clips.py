@@ -16,8 +16,10 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from core.data.clip_cache import ClipCache
+from core.data.clip_plan import ClipPlan, plan_clip
+from core.data.frame_folder import is_frame_folder
 from core.data.index import DatasetIndex, Sample
-from core.data.video import VideoReadError, frame_range, open_video, uniform_indices, view_indices
+from core.data.video import Video, VideoReadError, frame_range, open_video, uniform_indices, view_indices
 
 log = logging.getLogger("sviml.data")
 T_co = TypeVar("T_co")
@@ -64,6 +66,17 @@ class ClipReader:
             if key is not None:
                 self.cache.put(key, frames)
         return frames
+
+    def plan(self, index: DatasetIndex, sample: Sample, rng: np.random.Generator | None = None
+             ) -> ClipPlan | np.ndarray:
+        """The clip's decode plan (GPU decoding: `core.data.clip_plan`), with the frame positions the
+        CPU path would draw; a frame folder is decoded here (uint8 [T, H, W, 3])."""
+        path = self._path(index, sample)
+        if is_frame_folder(path):
+            return self.clip(index, sample, rng)
+        video = Video(path)  # decord's frame count and rate, exactly as the CPU path reads them
+        first, stop = frame_range(video.info, sample.start, sample.end)
+        return plan_clip(path, sample.listed, uniform_indices(first, stop, self.num_frames, rng), self.short_side)
 
     def views(self, index: DatasetIndex, sample: Sample, views: int) -> np.ndarray:
         """uint8 [V, T, H, W, 3]: V shifted uniform grids over the window."""

@@ -3,7 +3,8 @@
 Shape letters: B batch, T frames, S crop size, L caption tokens, K prompts, Ln prompt tokens.
 
 Batch (`PretrainCollate`):
-  frames        uint8 [B, T, 3, S, S]
+  frames        uint8 [B, T, 3, S, S]   (GPU decoding: `clips` instead, B decode plans that
+                                        `core.data.gpu_decode.DeviceBatches` turns into frames)
   caption_ids   long  [B, L]      caption_mask long [B, L]     (L: the batch's longest, <= max)
   noun_ids      long  [B, K, Ln]  noun_mask    long [B, K, Ln] ("A photo of a {noun}." prompts)
   index         long  [B]         the sample delivered (after any substitution)
@@ -28,6 +29,7 @@ import torch
 from torch.utils.data import Dataset
 
 from core.data.clip_cache import ClipCache
+from core.data.clip_plan import ClipPlan
 from core.data.index import DatasetIndex, Sample
 from core.data.noun_phrases import (
     DEFAULT_TEMPLATE,
@@ -96,12 +98,18 @@ class PairMaker:
             self.captions.warm(phrases)
             self.prompts.warm(make_prompt(p, self.template) for ps in phrases.values() for p in ps)
 
-    def make(self, frames: np.ndarray, captions: Sequence[str], phrases: dict[str, list[str]],
+    def make(self, clip: np.ndarray | ClipPlan, captions: Sequence[str], phrases: dict[str, list[str]],
              rng: np.random.Generator, index: int, skipped: list[str]) -> dict[str, Any]:
+        """`clip`: decoded frames uint8 [T, H, W, 3] (-> "frames" [T, 3, S, S]), or a plan (GPU
+        decoding: -> "clip", the plan with its crop and flip drawn)."""
         caption = captions[int(rng.integers(len(captions)))]
         chosen = choose_phrases(phrases[caption], caption, self.num_nouns, rng)
+        if isinstance(clip, ClipPlan):
+            visual = {"clip": clip.with_crop(*self.transform.draw(clip.height, clip.width, rng))}
+        else:
+            visual = {"frames": self.transform(clip, rng)}  # [T, 3, S, S]
         return {
-            "frames": self.transform(frames, rng),  # [T, 3, S, S]
+            **visual,
             "caption": self.captions.ids(caption),
             "nouns": [self.prompts.ids(make_prompt(p, self.template)) for p in chosen],
             "index": index,
@@ -136,8 +144,10 @@ class PretrainDataset(Dataset):
         progress: Progress | None = None,
         extract_phrases: bool = True,
         decode_short_side: int | None = None,
+        deferred: bool = False,
     ):
         self.indexes = list(indexes)
+        self.deferred = deferred  # GPU decoding: items carry decode plans, the training process decodes
         self.items, self.missing = captioned_items(self.indexes, split)
         if not self.items:
             names = ", ".join(f"{i.kind} at {i.root}" for i in self.indexes) or "no index"
@@ -170,8 +180,9 @@ class PretrainDataset(Dataset):
         for attempt in range(min(self.max_skips, len(self.items) - 1) + 1):
             j = (i + attempt) % len(self.items)
             number, sample = self.items[j]
+            read = self.reader.plan if self.deferred else self.reader.clip
             try:
-                frames = self.reader.clip(self.indexes[number], sample, rng if self.jitter else None)
+                frames = read(self.indexes[number], sample, rng if self.jitter else None)
             except VideoReadError as err:
                 warn_skip(sample, err)
                 skipped.append(sample.id)
@@ -193,9 +204,13 @@ class PretrainCollate:
         B, K = len(items), len(items[0]["nouns"])
         caption_ids, caption_mask = pad_ids([it["caption"] for it in items], self.pad_id, self.max_caption_len)
         noun_ids, noun_mask = pad_ids([n for it in items for n in it["nouns"]], self.pad_id, self.max_noun_len)
-        return {
+        if any("clip" in it for it in items):  # GPU decoding: plans (or clips a worker made) for DeviceBatches
+            visual: dict[str, Any] = {"clips": [it.get("clip", it.get("frames")) for it in items]}
+        else:
             # numpy stack: torch.stack would split this copy over the training's thread pool
-            "frames": torch.from_numpy(np.stack([it["frames"].numpy() for it in items])),  # [B, T, 3, S, S]
+            visual = {"frames": torch.from_numpy(np.stack([it["frames"].numpy() for it in items]))}  # [B, T, 3, S, S]
+        return {
+            **visual,
             "caption_ids": caption_ids,  # [B, L]
             "caption_mask": caption_mask,  # [B, L]
             "noun_ids": noun_ids.view(B, K, -1),  # [B, K, Ln]

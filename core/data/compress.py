@@ -14,7 +14,9 @@ here it is resumable and recorded:
 - The result is registered as a derived dataset (default `NAME-<short side>p`): the same
   annotations (their hashes must still match), its videos under DIR, and the transcoding
   parameters in `meta["compressed"]` and in `meta["protocol"]["transcode"]`, which every result
-  measured on it carries (and the report's footnote shows): compression changes the numbers.
+  measured on it carries (and the report's footnote shows): compression changes the numbers. A
+  file dataset's prepared noun phrases carry over (same annotations); shards need
+  `sviml data prepare` again (new shards, new tables).
 - Videos that do not decode are listed as problems of the derived dataset, never fatal.
 """
 
@@ -253,6 +255,8 @@ def _register(registry: Registry, source: Dataset, target: str, out: Path, param
     protocol = {**source.meta.get("protocol", {}), "transcode": describe(params)}
     meta = {k: v for k, v in source.meta.items() if k in ("synthetic", "size", "seed", "groundtruth")}
     meta.update(compressed=record, protocol=protocol)
+    if source.kind != SHARD_KIND and source.meta.get("prepared"):
+        meta["prepared"] = source.meta["prepared"]  # the same annotations: the same noun-phrase table
     if source.kind == SHARD_KIND:
         from core.data.shards.registration import register_webdataset
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from core.data.compress import compress_dataset, describe
+from core.data.prepare import prepare_dataset, prepared_record
 from core.data.registration import load_registered, register_dataset, verify_dataset
 from core.data.shards.layout import scan_shard
 from core.data.transcode import TranscodeParams
@@ -31,9 +32,10 @@ def real_captions(root, clips):
     return root
 
 
-def test_compress_transcodes_resumes_and_registers(registry, tmp_path, real_clips):
+def test_compress_transcodes_resumes_and_registers(registry, settings, tmp_path, real_clips):
     root = real_captions(tmp_path / "c", real_clips[:3])
     register_dataset(registry, "captions", root, name="cap", fps=10.0)
+    prepare_dataset(registry, settings, "cap")
     out = tmp_path / "small"
     (out / "videos").mkdir(parents=True)
     (out / "videos" / ".real0.abc.part.mp4").write_bytes(b"half")  # a killed run's temporary file
@@ -42,6 +44,7 @@ def test_compress_transcodes_resumes_and_registers(registry, tmp_path, real_clip
     assert [p["id"] for p in result.failed] == ["videos/broken.mp4"]
     assert dataset.name == "cap-96p" and dataset.kind == "captions"
     assert dataset.hashes == registry.require_dataset("cap").hashes  # the same annotations
+    assert prepared_record(dataset) == prepared_record(registry.require_dataset("cap"))  # so the same phrases
     assert dataset.meta["protocol"]["transcode"] == describe(PARAMS) == "libx264 short side 96, gop 4, crf 23, fastdecode"
     assert {p["id"] for p in dataset.problems} >= {"videos/broken.mp4"}
     from core.report.footnotes import describe_protocol, protocol_key

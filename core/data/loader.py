@@ -6,10 +6,12 @@ give identical batches. Torch threads per worker are 1 (torch's default for work
 training step keeps the cores.
 
 `PretrainLoader` couples a `ResumableSampler` to the DataLoader and advances it by each batch
-the loop receives, so `state_dict()` after any step resumes with the next unseen batch. Its
+the loop receives, so `state_dict()` after any step resumes with the next unseen batch. Over a
+dataset that takes `(epoch, index)` keys (`takes_epoch_keys`: the pre-training datasets) its
 workers are persistent (started once, not per epoch: on a GPU node restarting 8 workers with
-their decoders every epoch costs seconds of idle GPU); the epoch reaches them with every index
-(`(epoch, index)` keys), not through the dataset object they were forked with.
+their decoders every epoch costs seconds of idle GPU), since the epoch reaches them with every
+index rather than through the dataset object they were forked with; other datasets (the task
+heads') get workers started per epoch, after `set_epoch`.
 """
 
 from __future__ import annotations
@@ -119,23 +121,28 @@ class PretrainLoader:
         left = len(self.sampler)
         return left // self.batch_size if self.drop_last else -(-left // self.batch_size)
 
-    def _data_loader(self) -> DataLoader:
-        if self._loader is None:
-            generator = torch.Generator()
-            generator.manual_seed(self.seed)
-            self._loader = DataLoader(
-                self.dataset, batch_size=self.batch_size, sampler=EpochTagged(self.sampler), drop_last=self.drop_last,
-                num_workers=self.workers, collate_fn=self.collate_fn, pin_memory=self.pin_memory,
-                worker_init_fn=seed_worker if self.workers else None, generator=generator,
-                prefetch_factor=self.prefetch_factor if self.workers else None, persistent_workers=self.workers > 0,
-            )
+    def _data_loader(self, epoch: int) -> DataLoader:
+        if self._loader is not None:
+            return self._loader
+        if not getattr(self.dataset, "takes_epoch_keys", False):
+            return build_loader(self.dataset, self.batch_size, workers=self.workers, seed=self.seed + epoch,
+                                sampler=self.sampler, drop_last=self.drop_last, collate_fn=self.collate_fn,
+                                pin_memory=self.pin_memory, prefetch_factor=self.prefetch_factor)
+        generator = torch.Generator()
+        generator.manual_seed(self.seed)
+        self._loader = DataLoader(
+            self.dataset, batch_size=self.batch_size, sampler=EpochTagged(self.sampler), drop_last=self.drop_last,
+            num_workers=self.workers, collate_fn=self.collate_fn, pin_memory=self.pin_memory,
+            worker_init_fn=seed_worker if self.workers else None, generator=generator,
+            prefetch_factor=self.prefetch_factor if self.workers else None, persistent_workers=self.workers > 0,
+        )
         return self._loader
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         epoch = self.sampler.epoch
         if hasattr(self.dataset, "set_epoch"):
-            self.dataset.set_epoch(epoch)  # the in-process path (0 workers); workers read it from the keys
-        loader = self._data_loader()
+            self.dataset.set_epoch(epoch)  # workers started now (and 0 workers) read it here; keyed ones from keys
+        loader = self._data_loader(epoch)
         count = len(loader)
         if count == 0:  # fewer samples left than a batch: nothing to yield, the epoch is over
             self.sampler.set_epoch(epoch + 1)

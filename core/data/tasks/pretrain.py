@@ -123,6 +123,8 @@ class PairMaker:
 class PretrainDataset(Dataset):
     """Clip + caption + K noun prompts per item, from one or more caption-bearing indexes."""
 
+    takes_epoch_keys = True  # `(epoch, index)` keys: the training loader's workers persist across epochs
+
     def __init__(
         self,
         indexes: Sequence[DatasetIndex],

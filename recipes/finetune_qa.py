@@ -68,7 +68,7 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
 
         cfg, dist = life.config, life.dist
         index = load_registered(life.registry, cfg.data.dataset)
-        answers = answer_vocabulary(index.split(cfg.data.split), cfg.vocab.rule(index.kind))
+        answers = answer_vocabulary(index.split(cfg.data.split), cfg.vocab.rule(index.kind), index.answers)
         towers = load_towers(cfg.init.checkpoint)
         freeze(unused_parameters(towers, video_embedding=False, text_tower=True, text_embedding=False,
                                  logit_scale=False))

@@ -11,7 +11,7 @@ The loop is written out top to bottom: seed -> model -> objective -> data -> Dee
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -32,12 +32,23 @@ NAME = "pretrain"
 class DataConfig(ConfigModel):
     """Where the clips and captions come from, and how they are loaded."""
 
-    datasets: StrTuple = Field(("synth-pretrain",), min_length=1)  # registry names of caption-bearing datasets
+    # Registry names of caption-bearing datasets, prepared with `sviml data prepare`; any WebDataset
+    # (shards) among them makes the whole mixture stream (core.data.stream).
+    datasets: StrTuple = Field(("synth-pretrain",), min_length=1)
     split: str = "train"
     num_workers: int = Field(1, ge=0)  # DataLoader worker processes per rank
     noun_prompt: str = "A photo of a {noun}."  # [choice] template of the noun-phrase prompts
     cache_decoded: bool = True  # keep decoded clips on disk after the first read (cheap epochs on small data)
     jitter: bool = False  # random frame positions within each segment (disables the decoded-clip cache)
+    # Decode at this short side inside the decoder (cheaper than full frames + resize; never enlarges);
+    # None: the native size. 256 for 224 px training keeps the random crops' resolution.
+    decode_short_side: int | None = Field(None, ge=16)
+    prefetch: int = Field(2, ge=1)  # batches each worker keeps ready
+    pin_memory: bool = True  # page-locked batches for the host-to-GPU copy (GPU runs only)
+    shuffle_buffer: int = Field(1000, ge=1)  # streaming: items mixed across the shards a rank reads
+    # gpu: NVDEC (PyNvVideoCodec) in the training process, the workers only plan clips; falls back to cpu
+    # (decord in the workers) without a CUDA device or the library (core.data.gpu_decode).
+    decoder: Literal["cpu", "gpu"] = "cpu"
 
     @field_validator("noun_prompt")
     @classmethod
@@ -62,9 +73,11 @@ class PretrainConfig(RecipeConfig):
         return value
 
     def check_ready(self, registry: Registry) -> None:
-        """Fail before any work if a named dataset is not registered."""
+        """Fail before any work if a named dataset is not registered or its noun phrases not prepared."""
+        from core.data.prepare import prepared_record
+
         for name in self.data.datasets:
-            registry.require_dataset(name)
+            prepared_record(registry.require_dataset(name))
 
     def run_tags(self) -> dict[str, Any]:
         """What reports group runs by: the loss weights (the paper's Table 6 ablation)."""
@@ -82,8 +95,11 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
     with RunLifecycle(run_id, settings, PretrainConfig, show_progress) as life:
         import torch
 
-        from core.data.caches import clip_cache, noun_cache_dir
-        from core.data.registration import load_registered
+        from core.data.caches import clip_cache
+        from core.data.gpu_decode import DeviceBatches, NvdecClips, select_decoder
+        from core.data.prepare import noun_tables
+        from core.data.registration import SHARD_KIND, load_registered
+        from core.data.stream import StreamingPretrainDataset, load_stream_sources
         from core.data.tasks.pretrain import PretrainDataset
         from core.losses import PretrainObjective
         from core.model.svilm import SViLM
@@ -98,21 +114,37 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         objective = PretrainObjective(model, cfg.loss, rank=dist.rank, world_size=dist.world_size)
         torch.manual_seed(rank_seed(cfg.train.seed, dist.rank))  # each rank's own stream: pasting, Gumbel noise
 
-        video, text = cfg.model.video, cfg.model.text
-        dataset = PretrainDataset(
-            [load_registered(life.registry, name) for name in cfg.data.datasets], load_tokenizer(text),
-            split=cfg.data.split, num_frames=video.num_frames, size=video.image_size,
-            num_nouns=cfg.loss.num_nouns, template=cfg.data.noun_prompt, max_caption_len=text.caption_len,
-            max_noun_len=text.prompt_len, seed=cfg.train.seed, jitter=cfg.data.jitter,
-            noun_cache=noun_cache_dir(settings), clip_cache=clip_cache(settings) if cfg.data.cache_decoded else None,
-        )
-        loader = life.loader(dataset, workers=cfg.data.num_workers, collate_fn=dataset.collate(),
-                             source=", ".join(cfg.data.datasets) + f" {cfg.data.split}", unit="captioned videos")
+        video, text, data = cfg.model.video, cfg.model.text, cfg.data
+        decoder = select_decoder(data.decoder, life.device_type)
+        on_gpu = decoder.name == "gpu"  # the workers plan clips, this process decodes them with NVDEC
+        items = dict(num_frames=video.num_frames, size=video.image_size, num_nouns=cfg.loss.num_nouns,
+                     template=data.noun_prompt, max_caption_len=text.caption_len, max_noun_len=text.prompt_len,
+                     seed=cfg.train.seed, jitter=data.jitter, decode_short_side=data.decode_short_side,
+                     clip_cache=clip_cache(settings) if data.cache_decoded else None, deferred=on_gpu)
+        # Noun phrases come prepared (`sviml data prepare`, checked by check_ready): no rank runs spaCy.
+        if any(life.registry.require_dataset(name).kind == SHARD_KIND for name in data.datasets):
+            dataset = StreamingPretrainDataset(load_stream_sources(life.registry, settings, data.datasets, data.split),
+                                               load_tokenizer(text), rank=dist.rank, world_size=dist.world_size,
+                                               buffer=data.shuffle_buffer, **items)
+        else:
+            dataset = PretrainDataset([load_registered(life.registry, name) for name in data.datasets],
+                                      load_tokenizer(text), split=data.split, noun_cache=noun_tables(settings),
+                                      extract_phrases=False, **items)
+        loader = life.loader(dataset, workers=data.num_workers, collate_fn=dataset.collate(),
+                             source=", ".join(data.datasets) + f" {data.split}", unit="captioned videos",
+                             pin_memory=data.pin_memory, prefetch=data.prefetch)
         trainable = [p for p in objective.parameters() if p.requires_grad]
         engine, step = life.initialize(objective, trainable, loader, resume)
         _, accumulation = life.batch_layout
+        if isinstance(dataset, StreamingPretrainDataset):
+            life.info("data: streaming %d items of %s (shuffle buffer %d)", len(dataset), ", ".join(dataset.names),
+                      data.shuffle_buffer)
+        life.info("data: decoding with %s", decoder.reason)
 
         batches = forever(loader)
+        if on_gpu:
+            batches = DeviceBatches(batches, NvdecClips(dist.device, video.image_size), dist.device,
+                                    dataset.pairs.transform)
         while step < cfg.train.max_steps and not life.stopping:
             stats = optimizer_step(engine, batches, accumulation, cfg.train.zero_stage)
             step += 1

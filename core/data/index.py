@@ -57,6 +57,9 @@ class DatasetIndex:
     annotation_files: list[Path] = field(default_factory=list)  # absolute paths
     classes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # facts worth showing (e.g. "1k-A is `test`")
+    frame_fps: float | None = None  # the rate of videos stored as frame folders (`--fps`), when given
+    protocol: dict[str, str | int] = field(default_factory=dict)  # split variant etc., copied into results
+    answers: list[str] | None = None  # QA: the answer vocabulary the annotations ship, when they do
     _hashes: dict[str, str] | None = field(default=None, repr=False)
 
     def split(self, name: str) -> list[Sample]:
@@ -88,13 +91,18 @@ class DatasetIndex:
 
     def annotation_key(self) -> str:
         """One hash over all annotation files: names caches derived from the annotations."""
-        digest = hashlib.sha256(self.kind.encode())
-        for name, value in sorted(self.hashes().items()):
-            digest.update(f"\0{name}\0{value}".encode())
-        return digest.hexdigest()
+        return annotation_key(self.kind, self.hashes())
 
     def has_captions(self) -> bool:
         return any(sample.captions for samples in self.splits.values() for sample in samples)
+
+
+def annotation_key(kind: str, hashes: dict[str, str]) -> str:
+    """The key of a kind's annotation files from their SHA-256 (what the registry stores)."""
+    digest = hashlib.sha256(kind.encode())
+    for name, value in sorted(hashes.items()):
+        digest.update(f"\0{name}\0{value}".encode())
+    return digest.hexdigest()
 
 
 def _relative(path: Path, root: Path) -> str:

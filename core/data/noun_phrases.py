@@ -2,7 +2,9 @@
 
 Extraction runs once per caption set: `load_noun_phrases` keeps a JSON file
 `<cache_dir>/<key>.json` (key: the annotation files' hash, so an edited file gets a new cache)
-mapping each caption to its noun chunks. Training then only draws from that table.
+mapping each caption to its noun chunks. Training then only draws from that table: `sviml data
+prepare` (`core.data.prepare`) writes it ahead of time, in parallel, and training reads it with
+`extract=False`, so no rank ever runs spaCy.
 
 The small English model tags some motion verbs after a singular noun as plural nouns ("a big
 red square moves" becomes one chunk); a chunk that opens with a singular determiner and ends in
@@ -34,6 +36,14 @@ _ARTICLES = {"a", "an", "the"}
 _CACHE_VERSION = 2  # bump when extraction changes: old tables are then rebuilt
 
 
+class MissingPhrases(Exception):
+    """Captions without prepared noun phrases (`sviml data prepare` was not run, or not since a change)."""
+
+    def __init__(self, missing: int, total: int):
+        super().__init__(f"{missing} of {total} captions have no prepared noun phrases")
+        self.missing, self.total = missing, total
+
+
 @functools.lru_cache(maxsize=1)
 def load_nlp():  # -> spacy.language.Language
     """The spaCy pipeline (tagger + parser are all noun chunks need), loaded once per process."""
@@ -51,11 +61,12 @@ def _chunk_text(chunk) -> str:  # noqa: ANN001 (spacy.tokens.Span)
 
 
 def extract_noun_phrases(captions: Sequence[str], batch_size: int = 256,
-                         progress: Callable[[int], None] | None = None) -> list[list[str]]:
-    """Noun chunks of each caption, in caption order (empty list when there is none)."""
+                         progress: Callable[[int], None] | None = None, processes: int = 1) -> list[list[str]]:
+    """Noun chunks of each caption, in caption order (empty list when there is none); `processes`
+    worker processes parse in parallel (spaCy's `n_process`: same results, in order)."""
     nlp = load_nlp()
     result: list[list[str]] = []
-    for doc in nlp.pipe(captions, batch_size=batch_size):
+    for doc in nlp.pipe(captions, batch_size=batch_size, n_process=max(1, processes)):
         result.append([text for text in (_chunk_text(chunk) for chunk in doc.noun_chunks) if text])
         if progress is not None and len(result) % batch_size == 0:
             progress(len(result))
@@ -66,12 +77,14 @@ def extract_noun_phrases(captions: Sequence[str], batch_size: int = 256,
 
 def load_noun_phrases(
     captions: Iterable[str], key: str, cache_dir: str | Path | None, progress: Progress | None = None,
+    extract: bool = True, processes: int = 1,
 ) -> dict[str, list[str]]:
     """caption -> noun phrases for every caption, from `<cache_dir>/<key>.json` when it has them.
 
-    Captions missing from the cache are extracted and the file is rewritten (atomically: other
-    processes read either the old or the new table). `progress("noun phrases", done, total)`
-    while extracting.
+    Captions missing from the cache are extracted (`processes` in parallel) and the file is
+    rewritten (atomically: other processes read either the old or the new table);
+    `progress("noun phrases", done, total)` meanwhile. With `extract=False` a missing caption is a
+    `MissingPhrases` error instead (training: the table must have been prepared).
     """
     wanted = list(dict.fromkeys(captions))
     table: dict[str, list[str]] = {}
@@ -84,15 +97,17 @@ def load_noun_phrases(
         except (json.JSONDecodeError, KeyError, AttributeError, OSError):
             table = {}  # a damaged cache is rebuilt, never trusted
     missing = [caption for caption in wanted if caption not in table]
+    if missing and not extract:
+        raise MissingPhrases(len(missing), len(wanted))
     if missing:
         report = (lambda done: progress("noun phrases", done, len(missing))) if progress is not None else None
-        table.update(zip(missing, extract_noun_phrases(missing, progress=report), strict=True))
+        table.update(zip(missing, extract_noun_phrases(missing, progress=report, processes=processes), strict=True))
         if path is not None:
-            _write_json(path, {"version": _CACHE_VERSION, "model": MODEL, "phrases": table})
+            write_json(path, {"version": _CACHE_VERSION, "model": MODEL, "phrases": table})
     return {caption: table[caption] for caption in wanted}
 
 
-def _write_json(path: Path, value: object) -> None:
+def write_json(path: Path, value: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:

@@ -4,8 +4,9 @@ Annotation paths are checked lexically (absolute paths and `..` are refused) and
 `realpath`: a user may symlink a videos folder into the dataset root, which is legitimate.
 
 `VideoFinder` looks for a video in a list of candidate folders and under several extensions
-(a listed `.avi` found as `.mp4`, ...). It lists each folder once and answers from that listing,
-so resolving millions of samples costs set lookups, not millions of `stat` calls.
+(a listed `.avi` found as `.mp4`, ...), or as a folder of frames named like the video without its
+extension (`video7/img_00001.jpg`, MMAction2's rawframes). It lists each folder once and answers
+from that listing, so resolving millions of samples costs set lookups, not millions of `stat` calls.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from core.errors import UserError
 
+FRAME_FOLDER = "/"  # the listing's marker of a sub-folder (a video stored as frames)
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".3gp", ".ogv")
 
 
@@ -64,6 +66,9 @@ class VideoFinder:
             try:
                 with os.scandir(self.base / folder) as entries:
                     for entry in entries:
+                        if entry.is_dir():
+                            names.setdefault(entry.name, set()).add(FRAME_FOLDER)
+                            continue
                         stem, ext = os.path.splitext(entry.name)
                         names.setdefault(stem, set()).add(ext)
             except (FileNotFoundError, NotADirectoryError, PermissionError):
@@ -72,7 +77,8 @@ class VideoFinder:
         return self._listings[folder]
 
     def find(self, relative: str | PurePosixPath, stems: Iterable[str] | None = None) -> str | None:
-        """The first existing file for `relative` (any of `stems` in its folder, any extension).
+        """The first existing file for `relative` (any of `stems` in its folder, any extension), or
+        a frame folder of that name when a folder has no such file.
 
         `relative` gives the folder and the preferred extension; `stems` (default: its own stem)
         are alternative file names without extension, tried in order.
@@ -94,4 +100,7 @@ class VideoFinder:
                     match = ext if ext in present else next((p for p in present if p.lower() == ext), None)
                     if match is not None:
                         return f"{sub}/{stem}{match}".lstrip("/")
+            for stem in candidates:
+                if FRAME_FOLDER in listing.get(stem, ()):
+                    return f"{sub}/{stem}".lstrip("/")
         return None

@@ -16,6 +16,7 @@ annotations name it and `path` where it was expected (relative to the root or vi
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from core.registry.tables import Dataset, utcnow
 if TYPE_CHECKING:
     from core.registry import Registry
 
+SHARD_KIND = "webdataset"  # registered by core.data.shards.registration
 MAX_STORED_PROBLEMS = 10_000  # beyond this the row keeps a count (a 3M-clip CSV may miss 1M files)
 DECODE_CHECKS = 4  # videos decoded at registration: enough to catch a wrong codec or layout
 
@@ -88,7 +90,7 @@ def _decode(index: DatasetIndex, refs: list[VideoRef], full: bool, progress: Pro
     report(progress, step, 0, len(refs))
     workers = max(1, min(8, os.cpu_count() or 1)) if full else 1
     with ThreadPoolExecutor(workers) as pool:
-        results = pool.map(lambda r: check_video(index.video_root / r.found, full=full), refs)
+        results = pool.map(lambda r: check_video(index.video_root / r.found, full=full, fps=index.frame_fps), refs)
         for done, (ref, error) in enumerate(zip(refs, results, strict=True), start=1):
             if error is not None:
                 problems.append(_problem("unreadable", ref, error))
@@ -97,12 +99,25 @@ def _decode(index: DatasetIndex, refs: list[VideoRef], full: bool, progress: Pro
     return problems, unreadable
 
 
-def _stored(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def stored_problems(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if len(problems) <= MAX_STORED_PROBLEMS:
         return problems
     rest = len(problems) - MAX_STORED_PROBLEMS
     return [*problems[:MAX_STORED_PROBLEMS],
             {"problem": "more", "id": "", "path": "", "detail": f"{rest} more problems not stored", "splits": []}]
+
+
+def _check_frame_folder_rates(index: DatasetIndex) -> None:
+    """A time window inside a frame folder needs a frame rate: the annotations' duration or `--fps`."""
+    if index.frame_fps is not None:
+        return
+    for samples in index.splits.values():
+        for sample in samples:
+            if (sample.start is None and sample.end is None) or sample.duration or sample.video is None:
+                continue
+            if (index.video_root / sample.video).is_dir():
+                raise UserError(f"{index.kind}: {sample.video} is a frame folder and sample {sample.id} is a time "
+                                "window of it: give the frames' rate with --fps")
 
 
 def register_dataset(
@@ -113,13 +128,30 @@ def register_dataset(
     videos: str | Path | None = None,
     meta: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    fps: float | None = None,
+    split: str | None = None,
 ) -> Dataset:
-    """Parse, resolve and check the dataset of `kind` under `root`, then save it as `name` (default: kind)."""
+    """Parse, resolve and check the dataset of `kind` under `root`, then save it as `name` (default: kind).
+    `fps`: the frame rate of videos stored as frame folders (when the annotations do not give it);
+    `split`: the split variant of kinds that have several (msrvtt 9k/7k/full/lavis, ucf101/hmdb51 1/2/3).
+    Kind `webdataset`: `root` is a folder of shards or a brace pattern (`core.data.shards`)."""
+    if kind == SHARD_KIND:
+        from core.data.shards.registration import register_webdataset
+
+        return register_webdataset(registry, root, name=name, meta=meta, progress=progress)
     kind_info(kind)
+    if fps is not None and not (fps > 0 and math.isfinite(fps)):
+        raise UserError(f"--fps must be a positive number, got {fps}")
     report(progress, f"{kind}: reading annotations", 0, None)
-    index = read_index(kind, Path(root), Path(videos) if videos is not None else None)
+    index = read_index(kind, Path(root), Path(videos) if videos is not None else None, fps=fps, split=split)
     if len(index) == 0:
         raise UserError(f"{kind}: the annotations under {index.root} list no sample")
+    _check_frame_folder_rates(index)
+    videos_folder = index.video_root
+    if meta and meta.get("compressed"):  # a derived dataset: `sviml data compress`'s videos
+        from core.data.compress import apply_compression
+
+        index = apply_compression(index, meta["compressed"])
     step = f"{kind}: hashing annotations"
     report(progress, step, 0, len(index.annotation_files))
     hashes = index.hashes(lambda done, total: report(progress, step, done, total))
@@ -137,11 +169,17 @@ def register_dataset(
         "classes": len(index.classes),
         "notes": index.notes,
     })
-    if index.video_root != index.root:
-        record["videos"] = str(index.video_root)
+    if videos_folder != index.root:
+        record["videos"] = str(videos_folder)
+    if fps is not None:
+        record["fps"] = fps
+    if split is not None:
+        record["split"] = split
+    if index.protocol:
+        record["protocol"] = {**record.get("protocol", {}), **index.protocol}
     dataset = Dataset(
         name=name or kind, kind=kind, root=str(index.root), counts=index.counts(), hashes=hashes,
-        status="problems" if problems else "ok", problems=_stored(problems), meta=record, verified_at=utcnow(),
+        status="problems" if problems else "ok", problems=stored_problems(problems), meta=record, verified_at=utcnow(),
     )
     return registry.save_dataset(dataset)
 
@@ -184,10 +222,14 @@ def verify_dataset(registry: Registry, name: str, full: bool = False, progress: 
     """Re-check a registered dataset and record the result (status, problems, verified_at)."""
     dataset = registry.require_dataset(name)
     result = VerifyReport(name=dataset.name, kind=dataset.kind, root=dataset.root, full=full)
-    videos = dataset.meta.get("videos")
+    if dataset.kind == SHARD_KIND:
+        from core.data.shards.registration import verify_webdataset
+
+        verify_webdataset(registry, dataset, full, progress, result)
+        return _record_verification(registry, dataset, result)
     try:
         report(progress, f"{name}: reading annotations", 0, None)
-        index = read_index(dataset.kind, Path(dataset.root), Path(videos) if videos else None)
+        index = registered_index(dataset)
     except UserError as err:
         result.problems.append({"problem": "annotations unreadable", "id": dataset.name, "path": dataset.root,
                                 "detail": str(err), "splits": []})
@@ -199,7 +241,7 @@ def verify_dataset(registry: Registry, name: str, full: bool = False, progress: 
         result.problems += _hash_problems(dataset.hashes, current)
         refs = distinct_videos(index)
         result.videos = len(refs)
-        present = [r for r in refs if r.found is not None and (index.video_root / r.found).is_file()]
+        present = [r for r in refs if r.found is not None and (index.video_root / r.found).exists()]
         kept = {r.listed for r in present}
         result.found = len(present)
         result.problems += [_problem("missing", r) for r in refs if r.listed not in kept]
@@ -212,11 +254,29 @@ def verify_dataset(registry: Registry, name: str, full: bool = False, progress: 
         meta.update({"coverage": _coverage(index, unreadable | {r.listed for r in refs if r.listed not in kept}),
                      "videos_total": len(refs), "videos_found": len(present), "problem_count": len(result.problems)})
         dataset.meta = meta
-    dataset.problems = _stored(result.problems)
+    return _record_verification(registry, dataset, result)
+
+
+def _record_verification(registry: Registry, dataset: Dataset, result: VerifyReport) -> VerifyReport:
+    dataset.problems = stored_problems(result.problems)
     dataset.status = "problems" if result.problems else "ok"
     dataset.verified_at = utcnow()
     registry.save_dataset(dataset)
     return result
+
+
+def registered_index(dataset: Dataset) -> DatasetIndex:
+    """The index of a registered file dataset, read as registered: its videos folder, frame rate,
+    split variant, and for a compressed one the transcoded videos."""
+    meta = dataset.meta
+    videos = meta.get("videos")
+    index = read_index(dataset.kind, Path(dataset.root), Path(videos) if videos else None, fps=meta.get("fps"),
+                       split=meta.get("split"))
+    if meta.get("compressed"):
+        from core.data.compress import apply_compression
+
+        index = apply_compression(index, meta["compressed"])
+    return index
 
 
 def load_registered(registry: Registry, name: str, check_hashes: bool = True) -> DatasetIndex:
@@ -226,8 +286,10 @@ def load_registered(registry: Registry, name: str, check_hashes: bool = True) ->
     comparable with those recorded against the registered files).
     """
     dataset = registry.require_dataset(name)
-    videos = dataset.meta.get("videos")
-    index = read_index(dataset.kind, Path(dataset.root), Path(videos) if videos else None)
+    if dataset.kind == SHARD_KIND:
+        raise UserError(f"{name} is a WebDataset of shards: it streams in pre-training (data.datasets), "
+                        "it has no annotation index")
+    index = registered_index(dataset)
     if check_hashes:
         changed = _hash_problems(dataset.hashes, index.hashes())
         if changed:

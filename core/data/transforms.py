@@ -75,12 +75,22 @@ class TrainTransform:
         side = min(height, width)
         return (height - side) // 2, (width - side) // 2, side, side
 
-    def __call__(self, frames: np.ndarray | Tensor, rng: np.random.Generator) -> Tensor:
+    def draw(self, height: int, width: int, rng: np.random.Generator) -> tuple[tuple[int, int, int, int], bool]:
+        """The clip's random crop box (top, left, h, w) and flip, in that order of draws."""
+        box = self.crop_box(height, width, rng)
+        return box, bool(rng.random() < self.flip)
+
+    def apply(self, frames: np.ndarray | Tensor, box: tuple[int, int, int, int], flip: bool) -> Tensor:
+        """uint8 [T, H, W, 3] -> uint8 [T, 3, S, S]: crop `box`, resize to S x S, mirror if `flip`."""
         clip = as_array(frames)  # [T, H, W, 3]
-        top, left, h, w = self.crop_box(clip.shape[1], clip.shape[2], rng)
-        flip = rng.random() < self.flip
+        top, left, h, w = box
         clip = resize(clip[:, top : top + h, left : left + w], self.size, self.size)  # [T, S, S, 3]
         return to_channels_first(clip[:, :, ::-1] if flip else clip)  # [T, 3, S, S]
+
+    def __call__(self, frames: np.ndarray | Tensor, rng: np.random.Generator) -> Tensor:
+        clip = as_array(frames)  # [T, H, W, 3]
+        box, flip = self.draw(clip.shape[1], clip.shape[2], rng)
+        return self.apply(clip, box, flip)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def evaluate_retrieval_ft(ctx: EvalContext, dataset: Any, index: Any) -> EvalOut
     return EvalOutcome(
         split=SPLIT, metrics=scores, n=int(sim.shape[0]),
         protocol={"frames": vcfg.num_frames, "size": vcfg.image_size, "views": 1,
-                  "head": "both towers fine-tuned (contrastive, 9k train)", **head_protocol(run),
+                  "head": "both towers fine-tuned (contrastive, train split)", **head_protocol(run),
                   "coverage": float(valid.mean()), "videos": int(sim.shape[1]), "texts": int(sim.shape[0])},
         chance=retrieval_chance(sim.shape[1], sim.shape[0]),
         details={"ranks_t2v": t2v.tolist(), "ranks_v2t": v2t.tolist(),

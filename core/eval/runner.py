@@ -95,7 +95,8 @@ def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = No
                 reports.append(TaskReport(task, dataset.name, "failed", message))
                 continue
             outcome.protocol.update(annotation_hash=index.annotation_key(), dataset_kind=dataset.kind,
-                                    checkpoint=str(target.export_dir), synthetic=bool(dataset.meta.get("synthetic")))
+                                    checkpoint=str(target.export_dir), synthetic=bool(dataset.meta.get("synthetic")),
+                                    **dataset.meta.get("protocol", {}))
             outcome.protocol.setdefault("head_run", None)
             if (target.run.tags or {}).get("world_size_history"):  # trained on several world sizes
                 outcome.protocol["world_size_history"] = target.run.tags["world_size_history"]

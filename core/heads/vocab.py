@@ -4,6 +4,8 @@ MSRVTT-QA: the 1,500 most frequent train answers. MSVD-QA: every train answer se
 `min_count` times (a frequency floor). Both rules are config fields (`vocab.msrvtt_qa`,
 `vocab.msvd_qa`). Order: most frequent first, ties alphabetical, so the vocabulary (and the
 classifier's output layout) never depends on file order. The list is saved with the head.
+QA files that ship their own answer list (VINDLU's, LAVIS's: `DatasetIndex.answers`) use it
+instead, in its order, as those codebases do.
 """
 
 from __future__ import annotations
@@ -36,8 +38,11 @@ class VocabConfig(ConfigModel):
         return rules[kind]
 
 
-def answer_vocabulary(samples: Sequence[Sample], rule: VocabRule) -> list[str]:
-    """The answers the classifier covers, most frequent first (ties alphabetical)."""
+def answer_vocabulary(samples: Sequence[Sample], rule: VocabRule, shipped: Sequence[str] | None = None) -> list[str]:
+    """The answers the classifier covers: the `shipped` list when the files have one, else the train
+    answers by `rule`, most frequent first (ties alphabetical)."""
+    if shipped:
+        return list(dict.fromkeys(shipped))
     answers = build_answer_vocab(samples, top_k=rule.top_k, min_count=rule.min_count)
     if not answers:
         raise UserError(f"no train answer passes the vocabulary rule (top_k={rule.top_k}, min_count={rule.min_count})")

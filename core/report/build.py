@@ -44,6 +44,7 @@ class ReportOptions:
     study: str | None = None
     paper: str = "all"  # all: S-ViLM and the paper's baselines; svilm; none
     width: int = 160  # characters, for `--format table --out FILE`
+    average_splits: bool = False  # UCF101/HMDB51 registered with `--split all`: the mean of splits 1-3
 
 
 @dataclass
@@ -111,6 +112,10 @@ def build_report(settings: Settings, options: ReportOptions) -> ReportOutput:
     for task in options.tasks or ():
         if task not in TASKS and not any(result["task"] == task for result in selection.results):
             raise UserError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
+    if options.average_splits:
+        from core.report.split_average import average_splits
+
+        selection.results = average_splits(selection.results)
     if options.ablation:
         from core.report.ablation import build_ablation_table
 

@@ -20,11 +20,17 @@ def _plural(value: Any, word: str) -> str:
 
 
 def protocol_key(protocol: Mapping[str, Any], split: str | None = None) -> tuple[str, ...]:
-    """The fields that make two measured numbers comparable: frames, views, split, head."""
+    """The fields that make two measured numbers comparable: frames, views, split (with the dataset's
+    split variant when it has one: MSR-VTT's 9k / 7k / full, UCF101's split 2, ...; and how its
+    videos were transcoded when `sviml data compress` made them), head."""
+    name = str(protocol.get("split") or split or "?")
+    details = [str(protocol[k]) for k in ("split_variant",) if protocol.get(k)]
+    if protocol.get("transcode"):
+        details.append(f"videos transcoded: {protocol['transcode']}")
     return (
         str(protocol.get("frames", "?")),
         str(protocol.get("views", "?")),
-        str(protocol.get("split") or split or "?"),
+        f"{name} ({'; '.join(details)})" if details else name,
         str(protocol.get("head") or "?"),
     )
 

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from torch import nn
     from torch.utils.data import Dataset
 
-    from core.data.loader import PretrainLoader
+    from core.data.loader import TrainingLoader
     from core.registry import Registry, Run
     from core.settings import Settings
     from core.train.checkpoint import CheckpointManager
@@ -116,7 +116,7 @@ class RunLifecycle(Generic[C]):
         self.logger: TrainLogger | None = None
         self._checkpoints: CheckpointManager | None = None
         self._engine: DeepSpeedEngine | None = None
-        self._loader: PretrainLoader | None = None
+        self._loader: TrainingLoader | None = None
         self._train: TrainConfig | None = None
 
     # -- entering and leaving --------------------------------------------------------------------
@@ -169,9 +169,10 @@ class RunLifecycle(Generic[C]):
         return self.config.train.batch_layout(self.dist.world_size)
 
     def loader(self, dataset: Dataset, *, workers: int, collate_fn: Callable[[list[Any]], Any] | None,
-               source: str, unit: str) -> PretrainLoader:
+               source: str, unit: str, pin_memory: bool = False, prefetch: int = 2) -> TrainingLoader:
         """The run's resumable loader over `dataset`: micro batches sharded by rank and seeded by
-        `train.seed`; a dataset smaller than one global batch (`source`: `unit`s) is a user error."""
+        `train.seed`; a dataset smaller than one global batch (`source`: `unit`s) is a user error.
+        `pin_memory` pins batches on a GPU run only; `prefetch`: batches queued per worker."""
         from core.data.loader import build_pretrain_loader
         from core.errors import UserError
 
@@ -180,9 +181,10 @@ class RunLifecycle(Generic[C]):
             raise UserError(f"{source}: {len(dataset)} {unit}, fewer than one batch "
                             f"({micro} x {self.dist.world_size} processes)")
         return build_pretrain_loader(dataset, micro, workers=workers, seed=self.config.train.seed,
-                                     rank=self.dist.rank, world_size=self.dist.world_size, collate_fn=collate_fn)
+                                     rank=self.dist.rank, world_size=self.dist.world_size, collate_fn=collate_fn,
+                                     pin_memory=pin_memory and self.device_type == "cuda", prefetch_factor=prefetch)
 
-    def initialize(self, module: nn.Module, parameters: Iterable[Any], loader: PretrainLoader,
+    def initialize(self, module: nn.Module, parameters: Iterable[Any], loader: TrainingLoader,
                    resume: bool) -> tuple[DeepSpeedEngine, int]:
         """DeepSpeed's engine over `module` from the run's `train` section, then `begin`: returns the
         engine and the step to start from."""
@@ -216,7 +218,7 @@ class RunLifecycle(Generic[C]):
         barrier()
         return path, universal_copy(path)
 
-    def begin(self, engine: DeepSpeedEngine, loader: PretrainLoader, train: TrainConfig,
+    def begin(self, engine: DeepSpeedEngine, loader: TrainingLoader, train: TrainConfig,
               source: tuple[Path, Path | None] | None) -> int:
         """Checkpointing for `engine` + `loader`, the resumed position (`source`: the checkpoint and
         its universal conversion, or None: step 0), the run marked `running` and the logs opened;

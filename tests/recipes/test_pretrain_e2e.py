@@ -97,34 +97,46 @@ def test_killed_run_resumes_to_the_uninterrupted_weights(synth_home, sviml, home
     registry = Registry.from_settings(Settings())
     expected = _weights(registry, _only_run(registry, "straight").id)
 
-    # Start the same run, SIGKILL every process once a checkpoint past the start exists.
+    killed = run_and_kill(registry, home, [*common, "--name", "killed"], "killed", min_step=6)
+    assert registry.get_run(killed.id).status == "running"  # it never got to record an end
+    assert registry.get_run(killed.id).step < 12
+
+    assert_resumes_to(sviml, registry, killed.id, 12, expected)
+
+
+def assert_resumes_to(sviml, registry: Registry, run_id: str, steps: int, expected: dict[str, torch.Tensor]) -> None:
+    """`--resume RUN_ID` on 2 processes finishes the run with exactly the `expected` weights."""
+    out = sviml("run", "pretrain", "--recipe", "tiny", "--nproc", "2", "--resume", run_id, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    resumed = registry.get_run(run_id)
+    assert resumed.status == "finished" and resumed.step == steps
+    got = _weights(registry, run_id)
+    assert got.keys() == expected.keys()
+    for key in expected:
+        assert torch.equal(got[key], expected[key]), key
+
+
+def run_and_kill(registry: Registry, home, args: list[str], name: str, min_step: int):
+    """Start `sviml run pretrain --recipe tiny ARGS` and SIGKILL every one of its processes once a
+    checkpoint at `min_step` or later exists; returns the killed run's record."""
     env = dict(os.environ, SVIML_HOME=str(home))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sviml_cli", "run", "pretrain", "--recipe", "tiny", *common, "--name", "killed"],
+        [sys.executable, "-m", "sviml_cli", "run", "pretrain", "--recipe", "tiny", *args],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 600
     killed = None
     while time.monotonic() < deadline and proc.poll() is None:
-        runs = [r for r in registry.list_runs() if r.name == "killed"]
-        if runs and registry.newest_checkpoint(runs[0].id) and registry.newest_checkpoint(runs[0].id).step >= 6:
+        runs = [r for r in registry.list_runs() if r.name == name]
+        newest = registry.newest_checkpoint(runs[0].id) if runs else None
+        if newest is not None and newest.step >= min_step:
             killed = runs[0]
             _kill_tree(proc.pid)
             break
         time.sleep(0.2)
     proc.wait()
     assert killed is not None, "the run ended before it could be killed"
-    assert registry.get_run(killed.id).status == "running"  # it never got to record an end
-    assert registry.get_run(killed.id).step < 12
-
-    out = sviml("run", "pretrain", "--recipe", "tiny", "--nproc", "2", "--resume", killed.id, timeout=900)
-    assert out.returncode == 0, out.stderr[-3000:]
-    resumed = registry.get_run(killed.id)
-    assert resumed.status == "finished" and resumed.step == 12
-    got = _weights(registry, killed.id)
-    assert got.keys() == expected.keys()
-    for key in expected:
-        assert torch.equal(got[key], expected[key]), key
+    return killed
 
 
 def test_bad_override_exits_2_before_any_work(synth_home, sviml):

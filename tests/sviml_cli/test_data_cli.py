@@ -125,3 +125,35 @@ def test_synth_generates_and_registers_seven_parts(cli, tmp_path):
         assert record["meta"]["seed"] == 3 and record["meta"]["groundtruth"].endswith("/groundtruth")
     code, out, _ = cli("data", "add", "synth", "--size", "tiny", "--seed", "3", "--root", str(root))
     assert code == 0 and out.count("registered synth-") == 7  # the earlier generation is reused
+
+
+def test_webdataset_from_a_pattern_and_its_bad_input(cli, tmp_path, real_clips):
+    from tests.core.data.layouts import make_shards
+
+    folder = make_shards(tmp_path / "shards", real_clips[2:], shards=3, per_shard=2, corrupt=("000010001",))
+    code, out, _ = cli("data", "add", "webdataset", "--root", f"{folder}/{{00000..00002}}.tar", "--name", "web")
+    assert code == 0 and "registered web (webdataset): train=6" in out
+    assert "sviml data prepare web" in out  # the next step is offered
+    code, out, _ = cli("data", "verify", "web", "--full")
+    assert code == 1 and "unreadable  00001.tar:000010001" in out
+
+    message = one_line_error(*cli("data", "add", "webdataset", "--root", f"{folder}/{{00007..00009}}.tar")[::2])
+    assert "matches no shard" in message
+    (folder / "00003.tar").write_text("not a tar")
+    message = one_line_error(*cli("data", "add", "webdataset", "--root", str(folder), "--name", "bad")[::2])
+    assert "00003.tar is not a tar file" in message
+    assert registered(cli) == ["web"]
+
+
+def test_action_splits_all_registers_three(cli, tmp_path):
+    from tests.core.data.layouts import make_ucf
+
+    root = make_ucf(tmp_path / "ucf")
+    code, out, _ = cli("data", "add", "ucf101", "--root", str(root), "--split", "all")
+    assert code == 0, out
+    assert registered(cli) == ["ucf101-split1", "ucf101-split2", "ucf101-split3"]
+    code, out, _ = cli("data", "show", "ucf101-split2", "--json")
+    protocol = json.loads(out)["meta"]["protocol"]
+    assert protocol == {"split_group": "ucf101", "split_variant": "split 2", "split_number": 2}
+    message = one_line_error(*cli("data", "add", "msrvtt", "--root", str(root), "--split", "all")[::2])
+    assert "--split all applies to ucf101 and hmdb51" in message

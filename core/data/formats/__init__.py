@@ -41,10 +41,11 @@ class KindInfo:
     source: str
     layout: str
     task: str  # pretrain, retrieval, qa, action, localization
+    splits: tuple[str, ...] = ()  # the values `--split` takes (msrvtt: 9k 7k full lavis; action: 1 2 3)
 
 
 def _info(module: ModuleType, task: str) -> KindInfo:
-    return KindInfo(module.KIND, module.read, module.SOURCE, module.LAYOUT, task)
+    return KindInfo(module.KIND, module.read, module.SOURCE, module.LAYOUT, task, getattr(module, "SPLITS", ()))
 
 
 KINDS: Mapping[str, KindInfo] = MappingProxyType({
@@ -72,9 +73,14 @@ def kind_info(kind: str) -> KindInfo:
     return KINDS[kind]
 
 
-def read_index(kind: str, root: Path, videos: Path | None = None) -> DatasetIndex:
-    """Parse the dataset of `kind` under `root` (videos under `videos` when given)."""
+def read_index(kind: str, root: Path, videos: Path | None = None, fps: float | None = None,
+               split: str | None = None) -> DatasetIndex:
+    """Parse the dataset of `kind` under `root` (videos under `videos` when given; `fps`: the rate of
+    videos stored as frame folders; `split`: the split variant of kinds that have several)."""
     info = kind_info(kind)
+    if split is not None and not info.splits:
+        raise UserError(f"{kind}: --split does not apply (it chooses msrvtt's 9k/7k/full/lavis and ucf101's or "
+                        "hmdb51's 1/2/3)")
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise UserError(f"{kind}: root {root} is not a folder")
@@ -82,4 +88,6 @@ def read_index(kind: str, root: Path, videos: Path | None = None) -> DatasetInde
         videos = Path(videos).expanduser().resolve()
         if not videos.is_dir():
             raise UserError(f"{kind}: videos folder {videos} is not a folder")
-    return info.read(root, videos)
+    index = info.read(root, videos, split) if split is not None else info.read(root, videos)
+    index.frame_fps = fps
+    return index

@@ -149,3 +149,12 @@ def locate(finder: VideoFinder, default_dir: str, relative: str, where: str, ste
     folder = finder.dirs[0] if finder.dirs else default_dir
     listed = f"{folder}/{rel.as_posix()}".lstrip("/")
     return listed, finder.find(rel, stems)
+
+
+def split_number(kind: str, split: str | None) -> int:
+    """The action datasets' split 1, 2 or 3 (`--split`; default 1)."""
+    if split is None:
+        return 1
+    if split not in ("1", "2", "3"):
+        raise UserError(f"{kind}: --split must be 1, 2, 3 or all, got {split!r}")
+    return int(split)

@@ -1,10 +1,10 @@
-"""HMDB51 action recognition, split 1.
+"""HMDB51 action recognition, split 1, 2 or 3 (`--split`; the literature averages the three).
 
-Files `<class>_test_split1.txt` under `testTrainMulti_7030_splits/` (or `splits/`, the root):
+Files `<class>_test_split<N>.txt` under `testTrainMulti_7030_splits/` (or `splits/`, the root):
 lines `<video>.avi <id>` with 1 = train, 2 = test, 0 = unused. Class names come from the file
 names, labels are their 0-based alphabetical order. Videos `<class>/<video>.avi` under
 `hmdb51/`, `hmdb51_org/`, `HMDB51/`, `videos/` or the root; any extension.
-Only the split-1 files are read (and hashed).
+Only the chosen split's files are read (and hashed).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from core.data.formats.common import locate, read_lines
+from core.data.formats.common import locate, read_lines, split_number
 from core.data.index import DatasetIndex, Sample
 from core.data.paths import VideoFinder
 from core.errors import UserError
@@ -23,13 +23,14 @@ SOURCE = "https://serre-lab.clps.brown.edu/resource/hmdb-a-large-human-motion-da
 LAYOUT = "testTrainMulti_7030_splits/<class>_test_split1.txt and hmdb51/<class>/<video>.avi"
 ANNOTATION_DIRS = ("testTrainMulti_7030_splits", "splits", "test_train_splits", "")
 VIDEO_DIRS = ("hmdb51", "hmdb51_org", "HMDB51", "videos", "")
-_SPLIT_FILE = re.compile(r"^(?P<name>.+)_test_split1\.txt$")
 _ROLES = {"1": "train", "2": "test"}
+SPLITS = ("1", "2", "3")
 
 
-def read(root: Path, videos: Path | None = None) -> DatasetIndex:
+def read(root: Path, videos: Path | None = None, split: str | None = None) -> DatasetIndex:
+    number = split_number(KIND, split)
     video_root = videos or root
-    split_files = _split_files(root)
+    split_files = _split_files(root, number)
     classes = sorted(split_files)
     finder = VideoFinder(video_root, VIDEO_DIRS)
     splits: dict[str, list[Sample]] = {"train": [], "test": []}
@@ -50,22 +51,25 @@ def read(root: Path, videos: Path | None = None) -> DatasetIndex:
     return DatasetIndex(
         kind=KIND, root=root, video_root=video_root, splits=splits, classes=classes,
         annotation_files=[split_files[name] for name in classes],
-        notes=["split 1; labels are the classes' 0-based alphabetical order"],
+        notes=[f"split {number}; labels are the classes' 0-based alphabetical order"],
+        protocol={"split_variant": f"split {number}", "split_number": number},
     )
 
 
-def _split_files(root: Path) -> dict[str, Path]:
-    """class name -> its split-1 file, from the first annotation folder that has any."""
+def _split_files(root: Path, number: int) -> dict[str, Path]:
+    """class name -> its split-N file, from the first annotation folder that has any."""
+    pattern = re.compile(rf"^(?P<name>.+)_test_split{number}\.txt$")
     for folder in ANNOTATION_DIRS:
         base = root / folder
         if not base.is_dir():
             continue
         found = {}
         for path in sorted(base.iterdir()):
-            match = _SPLIT_FILE.match(path.name)
+            match = pattern.match(path.name)
             if match and path.is_file():
                 found[match["name"]] = path
         if found:
             return found
     where = ", ".join(f"{d}/" if d else "./" for d in ANNOTATION_DIRS)
-    raise UserError(f"{KIND}: no <class>_test_split1.txt file under {root} (looked in {where}); see docs/datasets.md")
+    raise UserError(f"{KIND}: no <class>_test_split{number}.txt file under {root} (looked in {where}); "
+                    "see docs/datasets.md")

@@ -2,7 +2,9 @@
 
 Files `train_qa.json`, `test_qa.json` (required) and `val_qa.json` at the root or under
 annotations/: lists of `{"video_id": N, "id", "question", "answer"}`; `youtube_mapping.txt`
-(root or annotations/): lines `<youtube id>_<start>_<end> vid<N>`.
+(root or annotations/): lines `<youtube id>_<start>_<end> vid<N>`. Or VINDLU's
+`msvd_qa_{train,val,test}.json` + `msvd_qa_answer_list.json`, or LAVIS's `qa_{train,val,test}.json`
++ `train_ans2label.json`, whose records name the video file itself (no mapping file needed).
 Videos `<youtube id>_<start>_<end>.avi` under `<root>/videos/`, `<root>/YouTubeClips/` (as MSVD
 ships) or the folder given with `--videos` (itself, or its `videos/`, `YouTubeClips/`); any extension.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.data.formats.common import locate, read_lines, require_file
-from core.data.formats.qa_files import ANNOTATION_DIRS, read_qa_files
+from core.data.formats.qa_files import ANNOTATION_DIRS, qa_protocol, read_qa_files
 from core.data.index import DatasetIndex
 from core.data.paths import VideoFinder
 from core.errors import UserError
@@ -28,22 +30,27 @@ GIVEN_VIDEO_DIRS = ("", "videos", "YouTubeClips")
 def read(root: Path, videos: Path | None = None) -> DatasetIndex:
     video_root = videos or root
     finder = VideoFinder(video_root, GIVEN_VIDEO_DIRS if videos else ROOT_VIDEO_DIRS)
-    mapping_file = require_file(KIND, root, "youtube_mapping.txt", ANNOTATION_DIRS)
-    mapping = read_mapping(mapping_file)
+    mapping: dict[str, str] = {}
+    files: list[Path] = []
 
-    def to_sample(raw: object, path: Path) -> tuple[str, str, str | None]:
+    def by_id(raw: object, path: Path) -> tuple[str, str, str | None]:
+        if not files:  # the release's layout: ids go through the mapping file
+            files.append(require_file(KIND, root, "youtube_mapping.txt", ANNOTATION_DIRS))
+            mapping.update(read_mapping(files[0]))
         text = str(raw).strip()
         key = text if text.startswith("vid") else f"vid{text}"
         if key not in mapping:
-            raise UserError(f"{KIND}: {path}: video_id {raw!r} ({key}) is not in {mapping_file.name}")
-        name = mapping[key]
-        listed, found = locate(finder, "videos", f"{name}.avi", f"{KIND}: {mapping_file}")
+            raise UserError(f"{KIND}: {path}: video_id {raw!r} ({key}) is not in {files[0].name}")
+        listed, found = locate(finder, "videos", f"{mapping[key]}.avi", f"{KIND}: {files[0]}")
         return key, listed, found
 
-    splits, files = read_qa_files(KIND, root, to_sample)
-    return DatasetIndex(
-        kind=KIND, root=root, video_root=video_root, splits=splits, annotation_files=[*files, mapping_file]
-    )
+    def by_file(raw: object, path: Path) -> tuple[str, str, str | None]:
+        listed, found = locate(finder, "videos", str(raw), f"{KIND}: {path}")
+        return Path(str(raw)).stem, listed, found
+
+    qa = read_qa_files(KIND, root, by_id, by_file, "msvd")
+    return DatasetIndex(kind=KIND, root=root, video_root=video_root, splits=qa.splits,
+                        annotation_files=[*qa.files, *files], answers=qa.answers, protocol=qa_protocol(qa))
 
 
 def read_mapping(path: Path) -> dict[str, str]:

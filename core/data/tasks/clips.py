@@ -16,8 +16,10 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from core.data.clip_cache import ClipCache
+from core.data.clip_plan import ClipPlan, plan_clip
+from core.data.frame_folder import is_frame_folder
 from core.data.index import DatasetIndex, Sample
-from core.data.video import Video, VideoReadError, frame_range, uniform_indices, view_indices
+from core.data.video import Video, VideoReadError, frame_range, open_video, uniform_indices, view_indices
 
 log = logging.getLogger("sviml.data")
 T_co = TypeVar("T_co")
@@ -32,10 +34,18 @@ def warn_skip(sample: Sample, err: BaseException) -> None:
 
 @dataclass
 class ClipReader:
-    """Frames of a sample's clip: T frames uniform over its window (jittered when an rng is given)."""
+    """Frames of a sample's clip: T frames uniform over its window (jittered when an rng is given).
+
+    `short_side`: decode at that short side (the decoder scales; see `core.data.video`), None for
+    the native size. Frame folders take their rate from the index (`--fps`) or the sample's duration.
+    """
 
     num_frames: int
     cache: ClipCache | None = None
+    short_side: int | None = None
+
+    def open(self, index: DatasetIndex, sample: Sample, path: str):  # -> Video | FrameFolder
+        return open_video(path, fps=index.frame_fps, duration=sample.duration, short_side=self.short_side)
 
     def _path(self, index: DatasetIndex, sample: Sample) -> str:
         path = index.video_path(sample)
@@ -46,27 +56,38 @@ class ClipReader:
     def clip(self, index: DatasetIndex, sample: Sample, rng: np.random.Generator | None = None) -> np.ndarray:
         """uint8 [T, H, W, 3]. Only deterministic (rng None) clips go through the cache."""
         path = self._path(index, sample)
-        key = self.cache.key(path, "uniform", sample.start, sample.end, self.num_frames) \
+        key = self.cache.key(path, "uniform", sample.start, sample.end, self.num_frames, *self._size_key()) \
             if self.cache is not None and rng is None else None
         frames = self.cache.get(key) if key is not None else None
         if frames is None:
-            video = Video(path)
+            video = self.open(index, sample, path)
             first, stop = frame_range(video.info, sample.start, sample.end)
             frames = video.frames(uniform_indices(first, stop, self.num_frames, rng))
             if key is not None:
                 self.cache.put(key, frames)
         return frames
 
+    def plan(self, index: DatasetIndex, sample: Sample, rng: np.random.Generator | None = None
+             ) -> ClipPlan | np.ndarray:
+        """The clip's decode plan (GPU decoding: `core.data.clip_plan`), with the frame positions the
+        CPU path would draw; a frame folder is decoded here (uint8 [T, H, W, 3])."""
+        path = self._path(index, sample)
+        if is_frame_folder(path):
+            return self.clip(index, sample, rng)
+        video = Video(path)  # decord's frame count and rate, exactly as the CPU path reads them
+        first, stop = frame_range(video.info, sample.start, sample.end)
+        return plan_clip(path, sample.listed, uniform_indices(first, stop, self.num_frames, rng), self.short_side)
+
     def views(self, index: DatasetIndex, sample: Sample, views: int) -> np.ndarray:
         """uint8 [V, T, H, W, 3]: V shifted uniform grids over the window."""
         if views == 1:
             return self.clip(index, sample)[None]
         path = self._path(index, sample)
-        key = self.cache.key(path, "views", views, sample.start, sample.end, self.num_frames) \
+        key = self.cache.key(path, "views", views, sample.start, sample.end, self.num_frames, *self._size_key()) \
             if self.cache is not None else None
         frames = self.cache.get(key) if key is not None else None
         if frames is None:
-            video = Video(path)
+            video = self.open(index, sample, path)
             first, stop = frame_range(video.info, sample.start, sample.end)
             grid = view_indices(first, stop, self.num_frames, views)  # [V, T]
             flat = video.frames(grid.reshape(-1))  # [V*T, H, W, 3]
@@ -74,6 +95,10 @@ class ClipReader:
             if key is not None:
                 self.cache.put(key, frames)
         return frames
+
+    def _size_key(self) -> tuple[str, ...]:
+        # Native-size clips keep the keys they always had (existing caches stay valid).
+        return () if self.short_side is None else (f"short{self.short_side}",)
 
 
 def sample_rng(seed: int, epoch: int, index: int) -> np.random.Generator:

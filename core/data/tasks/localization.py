@@ -63,7 +63,9 @@ class LocalizationDataset(Dataset):
         try:
             if path is None:
                 raise VideoReadError(f"{sample.listed}: missing")
-            windows, start_times, video_duration = read_windows(path, self.window, self.stride, self.fps)
+            windows, start_times, video_duration = read_windows(path, self.window, self.stride, self.fps,
+                                                                       source_fps=self.index.frame_fps,
+                                                                       duration=sample.duration)
             count = windows.shape[0]
             flat = self.transform(windows.reshape(-1, *windows.shape[2:]))  # [W*T, 3, S, S], one resize call
             frames = flat.view(count, self.window, *flat.shape[1:])  # [W, T, 3, S, S]

@@ -81,6 +81,14 @@ def make_ucf(root: Path) -> Path:
         write_video(root / "UCF-101" / path)
     (lists / "trainlist01.txt").write_text("\n".join(train) + "\n")
     (lists / "testlist01.txt").write_text("\n".join(test) + "\n")
+    # Splits 2 and 3 test other groups: g08 (split 2) and g09 (split 3), training on the rest.
+    for number, held_out in ((2, 8), (3, 9)):
+        rows = [(f"{name}/v_{name}_g{group:02d}_c01.avi", label) for label, name in enumerate(UCF_CLASSES)
+                for group in (1, 8, 9)]
+        (lists / f"trainlist0{number}.txt").write_text("".join(f"{path} {label + 1}\n" for path, label in rows
+                                                               if f"_g{held_out:02d}_" not in path))
+        (lists / f"testlist0{number}.txt").write_text("".join(f"{path}\n" for path, _ in rows
+                                                              if f"_g{held_out:02d}_" in path))
     return root
 
 
@@ -185,3 +193,66 @@ def break_msrvtt(root: Path, breakage: str) -> None:
         (root / "MSRVTT_JSFUSION_test.csv").write_text("key,vid_key,video_id,sentence\n")
     else:
         (root / "MSRVTT_JSFUSION_test.csv").write_text("key,vid_key,video_id,sentence\nr,m,../../x,hi\n")
+
+
+def write_tar(path: Path, members: list[tuple[str, bytes]]) -> Path:
+    """A tar with these (name, bytes) members, in order."""
+    import io
+    import tarfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w") as archive:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def make_shards(folder: Path, clips: list[Path], shards: int = 3, per_shard: int = 4, stats: bool = True,
+                caption_less: tuple[str, ...] = (), corrupt: tuple[str, ...] = (), json_captions: bool = False) -> Path:
+    """video2dataset-style shards `00000.tar`.. of real clips (cycled): `KEY.<ext>`, `KEY.txt` (or the
+    caption in `KEY.json` with `json_captions`) and `<shard>_stats.json`; keys in `caption_less` get no
+    caption, keys in `corrupt` zeros instead of a video."""
+    for shard in range(shards):
+        members = []
+        for i in range(per_shard):
+            key = f"{shard:05d}{i:04d}"
+            clip = clips[(shard * per_shard + i) % len(clips)]
+            data = clip.read_bytes()
+            members.append((f"{key}{clip.suffix}", bytes(len(data) // 3) if key in corrupt else data))
+            caption = CAPTIONS[(shard + i) % len(CAPTIONS)]
+            if key not in caption_less:
+                if json_captions:
+                    members.append((f"{key}.json", json.dumps({"caption": caption, "key": key}).encode()))
+                else:
+                    members.append((f"{key}.txt", caption.encode()))
+        write_tar(folder / f"{shard:05d}.tar", members)
+        if stats:
+            (folder / f"{shard:05d}_stats.json").write_text(json.dumps({"count": per_shard, "successes": per_shard}))
+    return folder
+
+
+def make_msrvtt_variants(root: Path) -> Path:
+    """MSR-VTT with the 7k list, the official split in MSRVTT_data.json (videos 0-5 train, 6 val,
+    7-9 test) and VINDLU's JSON files (9k train with captions as lists, 1k test as strings)."""
+    root.mkdir(parents=True, exist_ok=True)
+    roles = ["train"] * 6 + ["validate"] + ["test"] * 3
+    videos = [{"video_id": f"video{i}", "category": 1, "url": "", "start time": 0, "end time": 2, "split": role,
+               "id": i} for i, role in enumerate(roles)]
+    sentences = [{"video_id": f"video{i}", "caption": CAPTIONS[(i + k) % len(CAPTIONS)], "sen_id": 10 * i + k}
+                 for i in range(10) for k in range(2)]
+    (root / "MSRVTT_data.json").write_text(json.dumps({"videos": videos, "sentences": sentences}))
+    (root / "MSRVTT_train.7k.csv").write_text("video_id\n" + "".join(f"video{i}\n" for i in range(4)))
+    (root / "MSRVTT_JSFUSION_test.csv").write_text("key,vid_key,video_id,sentence\n"
+                                                   + "".join(f"ret{i},msr{i},video{i},{CAPTIONS[i % 5]}\n"
+                                                             for i in (7, 8)))
+    anno = root / "anno_downstream"
+    anno.mkdir()
+    (anno / "msrvtt_ret_train9k.json").write_text(json.dumps(
+        [{"video": f"video{i}.mp4", "caption": [CAPTIONS[i % 5], CAPTIONS[(i + 1) % 5]]} for i in range(5)]))
+    (anno / "msrvtt_ret_test1k.json").write_text(json.dumps(
+        [{"video": f"video{i}.mp4", "caption": CAPTIONS[i % 5]} for i in (7, 8, 9)]))
+    for i in range(10):
+        write_video(root / "videos" / "all" / f"video{i}.mp4")
+    return root

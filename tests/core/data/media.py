@@ -50,3 +50,16 @@ def truncate(path: Path, keep: float = 0.5) -> None:
     """Cut a file to a fraction of its bytes (a broken download)."""
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
+
+
+def write_frame_folder(folder: Path, count: int = 16, width: int = 64, height: int = 64, pattern: str = "img_{:05d}.jpg",
+                       first: int = 1, skip: tuple[int, ...] = ()) -> Path:
+    """A video as a folder of frames (MMAction2's rawframes): the frames of `frames_for`, numbered
+    from `first`, minus the numbers in `skip` (a folder with gaps)."""
+    import cv2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for t, frame in enumerate(frames_for(width, height, count)):
+        if first + t not in skip:
+            cv2.imwrite(str(folder / pattern.format(first + t)), frame[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 98])
+    return folder

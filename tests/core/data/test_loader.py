@@ -99,3 +99,49 @@ def test_loader_resumes_where_it_stopped(dataset):
     second.load_state_dict(state)
     assert len(second) == 2
     assert same(head + run(second, 3), uninterrupted)
+
+
+class PidDataset(torch.utils.data.Dataset):
+    """Items that say which process made them, and for which epoch."""
+
+    takes_epoch_keys = True
+
+    def __init__(self):
+        self.epoch = -1
+
+    def __len__(self) -> int:
+        return 8
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __getitem__(self, key):
+        import os
+
+        epoch, i = key
+        return {"index": i, "epoch": epoch, "pid": os.getpid()}
+
+
+def test_workers_persist_across_epochs_and_learn_each_epoch():
+    loader = build_pretrain_loader(PidDataset(), 4, workers=2, seed=0)
+    epochs = [list(loader) for _ in range(3)]
+    pids = [{int(p) for b in batches for p in b["pid"]} for batches in epochs]
+    assert len(pids[0]) == 2 and pids[0] == pids[1] == pids[2]  # the same two worker processes
+    assert [{int(e) for b in batches for e in b["epoch"]} for batches in epochs] == [{0}, {1}, {2}]
+
+
+class PlainDataset(PidDataset):
+    """A dataset of plain int keys (the task heads'): workers start per epoch and get its epoch."""
+
+    takes_epoch_keys = False
+
+    def __getitem__(self, i):
+        return super().__getitem__((self.epoch, i))
+
+
+def test_datasets_of_int_keys_get_workers_per_epoch():
+    loader = build_pretrain_loader(PlainDataset(), 4, workers=2, seed=0)
+    epochs = [list(loader) for _ in range(2)]
+    pids = [{int(p) for b in batches for p in b["pid"]} for batches in epochs]
+    assert not pids[0] & pids[1]  # new workers each epoch
+    assert [{int(e) for b in batches for e in b["epoch"]} for batches in epochs] == [{0}, {1}]

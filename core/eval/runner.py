@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.errors import UserError
 from core.eval.context import EvalContext, EvalOptions
@@ -49,6 +49,21 @@ class EvalSummary:
         return any(r.status == "failed" for r in self.reports)
 
 
+def pretraining_protocol(export_dir: Path) -> dict[str, Any]:
+    """What every result of an export states about its pre-training: how the towers were initialised
+    (`init`, one line) and the negatives each contrastive loss saw; empty for exports without them."""
+    from core.model.initialization import describe_initialization
+    from core.train.export import read_export_config
+
+    config = read_export_config(export_dir)
+    facts: dict[str, Any] = {}
+    if config.get("initialization"):
+        facts["init"] = describe_initialization(config["initialization"])
+    if config.get("negatives"):
+        facts["negatives"] = int(config["negatives"])
+    return facts
+
+
 def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = None, checkpoint: Path | None = None,
                  tasks: Iterable[str] | None = None, options: EvalOptions | None = None,
                  launcher: RecipeLauncher | None = None) -> EvalSummary:
@@ -63,6 +78,7 @@ def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = No
         raise UserError(f"unknown task {unknown[0]!r}; tasks: {', '.join(EVALUATORS)}")
     target = resolve_target(registry, settings, run_id, checkpoint)
     ctx = EvalContext(settings, registry, target, options or EvalOptions(), launcher)
+    pretraining = pretraining_protocol(target.export_dir)
     datasets = registry.list_datasets()
     reports: list[TaskReport] = []
     for task in wanted:
@@ -87,6 +103,7 @@ def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = No
             outcome.protocol.update(annotation_hash=index.annotation_key(), dataset_kind=dataset.kind,
                                     checkpoint=str(target.export_dir), synthetic=bool(dataset.meta.get("synthetic")))
             outcome.protocol.setdefault("head_run", None)
+            outcome.protocol.update(pretraining)
             registry.replace_results(target.run.id, task, dataset.name,
                                      result_rows(target.run.id, target.checkpoint.id, task, dataset.name, outcome))
             update_eval_json(target.eval_dir, task, dataset.name, {

@@ -148,6 +148,16 @@ class Registry:
                 run.last_metrics = metrics
             session.add(run)
 
+    def merge_run_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+        """Add `tags` to a run's tags (a key given replaces the old value): what a run learns once it
+        starts, e.g. what initialised its towers."""
+        with self._session(write=True) as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise UserError(f"no run with id {run_id!r}")
+            run.tags = {**(run.tags or {}), **tags}  # a new dict: the JSON column sees the change
+            session.add(run)
+
     def list_runs(
         self,
         recipe: str | None = None,

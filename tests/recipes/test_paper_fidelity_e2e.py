@@ -23,8 +23,10 @@ def test_pretraining_from_a_2d_vit_and_a_bert_records_them_and_exports_self_cont
     save_bert(sources / "bert")
     out = sviml("run", "pretrain", "--recipe", "tiny", f"model.video.pretrained={sources / 'vit'}",
                 f"model.text.pretrained={sources / 'bert'}", "train.max_steps=3", "train.save_every=3",
-                "--name", "from-vit", timeout=900)
+                "train.micro_batch_size=4", "--name", "from-vit", timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]
+    # Batch 8 as 2 micro batches of 4: each contrastive loss sees 4 clips, and the run says so at start.
+    assert "warning: gradient accumulation x2 shrinks the contrastive negatives: each loss contrasts 4 clips" in out.stderr
     registry = Registry.from_settings(Settings())
     run = next(r for r in registry.list_runs(recipe="pretrain") if r.name == "from-vit")
     shown = sviml("runs", "show", run.id, "--json")
@@ -35,7 +37,7 @@ def test_pretraining_from_a_2d_vit_and_a_bert_records_them_and_exports_self_cont
     assert (video["loaded"], video["inflated"], video["interpolated"]) == (29, 1, 0) and video["new"] > 0
     assert len(video["sha256"]["model.safetensors"]) == 64
     assert text["format"] == "bert" and text["loaded"] > 0 and text["new"] == 1
-    assert record["tags"]["negatives"] == 8  # micro batch 8 x 1 process, no accumulation
+    assert record["tags"]["negatives"] == 4  # micro batch 4 x 1 process
     saved = record["config"]["model"]
     assert saved["video"]["width"] == 32 and saved["video"]["norm_eps"] == 1e-12  # the checkpoint's, not tiny's
     assert saved["text"]["tokenizer"] == str(sources / "bert")
@@ -48,12 +50,12 @@ def test_pretraining_from_a_2d_vit_and_a_bert_records_them_and_exports_self_cont
     out = sviml("eval", "--checkpoint", str(moved), "--task", "retrieval_zs", "--json", timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]
     rows = [r for r in registry.query_results() if r["protocol"].get("checkpoint") == str(moved)]
-    assert rows and rows[0]["protocol"]["negatives"] == 8
+    assert rows and rows[0]["protocol"]["negatives"] == 4
     assert rows[0]["protocol"]["init"].startswith(f"init: video from {sources / 'vit'} (transformers, average")
 
     report = sviml("report", "--runs", rows[0]["run_id"], "--format", "md", timeout=300)
     assert report.returncode == 0, report.stderr[-2000:]
-    assert "8 negatives per contrastive loss" in report.stdout and "init: video from" in report.stdout
+    assert "4 negatives per contrastive loss" in report.stdout and "init: video from" in report.stdout
 
 
 def test_bad_pretrained_sources_exit_2_with_one_line_and_register_nothing(synth_home, sviml, tmp_path):

@@ -36,16 +36,20 @@ def sviml(*args: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vit", type=Path, required=True, help="the 2D ViT folder (bench/vit2d_pretrain.py --out)")
+    parser.add_argument("--vit", type=Path, help="the 2D ViT folder (bench/vit2d_pretrain.py --out)")
+    parser.add_argument("--variants", nargs="+", default=["scratch", "2D ViT"], choices=["scratch", "2D ViT"],
+                        help="run only these arms (results are added to --out)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--out", type=Path, default=Path("vit-init.json"))
     args = parser.parse_args()
     from core.report.plots.losses import read_scalars
 
-    rows, records = [], []
+    if "2D ViT" in args.variants and args.vit is None:
+        raise SystemExit("--vit is required for the 2D ViT arm")
+    records = json.loads(args.out.read_text())["runs"] if args.out.is_file() else []
     for seed in args.seeds:
-        for variant in ("scratch", "2D ViT"):
+        for variant in args.variants:
             overrides = [f"train.max_steps={args.steps}", f"train.save_every={args.steps}", f"train.seed={seed}"]
             if variant != "scratch":
                 overrides.append(f"model.video.pretrained={args.vit.resolve()}")
@@ -63,14 +67,15 @@ def main() -> None:
             loss_at = {s: sum(v for t, v in zip(steps, values, strict=True) if s - 50 < t <= s)
                        / max(1, sum(1 for t in steps if s - 50 < t <= s)) for s in LOSS_STEPS if s in steps}
             record = {"seed": seed, "variant": variant, "run": run["id"], "train_s": round(train_s, 1),
-                      "loss": {s: round(loss_at[s], 4) for s in LOSS_STEPS if s in loss_at},
+                      "loss": {str(s): round(loss_at[s], 4) for s in LOSS_STEPS if s in loss_at},
                       "retrieval_zs": {m: results.get(m) for m in METRICS}, "init": shown["tags"].get("init")}
-            records.append(record)
-            rows.append([seed, variant, *(f"{loss_at[s]:.3f}" if s in loss_at else "" for s in LOSS_STEPS),
-                         *(f"{results[m]:.1f}" if m in results else "" for m in METRICS), f"{train_s:.0f}"])
+            records = [r for r in records if (r["seed"], r["variant"]) != (seed, variant)] + [record]
             args.out.write_text(json.dumps({"machine": machine_line(" ".join(sys.argv)),
                                             "home": os.environ.get("SVIML_HOME"), "runs": records}, indent=2))
-    print_table(["seed", "init", *(f"loss@{s}" for s in LOSS_STEPS), *METRICS, "wall s"], rows)
+    rows = [[r["seed"], r["variant"], *(f"{r['loss'][str(s)]:.3f}" if str(s) in r["loss"] else "" for s in LOSS_STEPS),
+             *(f"{r['retrieval_zs'][m]:.1f}" if r["retrieval_zs"].get(m) is not None else "" for m in METRICS),
+             f"{r['train_s']:.0f}"] for r in sorted(records, key=lambda r: (r["variant"], r["seed"]))]
+    print_table(["seed", "init", *(f"loss@{s}" for s in LOSS_STEPS), *METRICS, "train wall s"], rows)
     print(machine_line(" ".join(sys.argv)))
 
 

@@ -44,7 +44,8 @@ def resolve_model_config(cfg: ModelConfig) -> ModelConfig:
 
 
 def describe_initialization(init: dict[str, Any]) -> str:
-    """One line for a report footnote: `video: ViT <source> (transformers, average inflation); text: BERT <source>`."""
+    """One line for a report footnote, e.g. `init [choice: the paper names none]: video from <source>
+    (transformers, average inflation); text from <source> (bert)`."""
     parts = []
     for tower in ("video", "text"):
         entry = init.get(tower) or {}
@@ -54,4 +55,4 @@ def describe_initialization(init: dict[str, Any]) -> str:
             continue
         how = f", {entry['inflate']} inflation" if entry.get("inflate") else ""
         parts.append(f"{tower} from {source} ({entry.get('format')}{how})")
-    return "init: " + "; ".join(parts)
+    return "init [choice: the paper names none]: " + "; ".join(parts)

@@ -51,11 +51,11 @@ def test_pretraining_from_a_2d_vit_and_a_bert_records_them_and_exports_self_cont
     assert out.returncode == 0, out.stderr[-3000:]
     rows = [r for r in registry.query_results() if r["protocol"].get("checkpoint") == str(moved)]
     assert rows and rows[0]["protocol"]["negatives"] == 4
-    assert rows[0]["protocol"]["init"].startswith(f"init: video from {sources / 'vit'} (transformers, average")
+    assert rows[0]["protocol"]["init"].startswith(f"init [choice: the paper names none]: video from {sources / 'vit'} (transformers, average")
 
     report = sviml("report", "--runs", rows[0]["run_id"], "--format", "md", timeout=300)
     assert report.returncode == 0, report.stderr[-2000:]
-    assert "4 negatives per contrastive loss" in report.stdout and "init: video from" in report.stdout
+    assert "4 negatives per contrastive loss" in report.stdout and "video from" in report.stdout
 
 
 def test_bad_pretrained_sources_exit_2_with_one_line_and_register_nothing(synth_home, sviml, tmp_path):

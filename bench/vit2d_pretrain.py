@@ -12,7 +12,7 @@ labels: the words (articles dropped) of the caption phrases whose object the gro
 shows in that frame. Same architecture as the `small` preset's video tower: width 128, 4 layers,
 4 heads, patch 8, 64 px, MLP 512; pixel mean/std the preset's.
 
-    python bench/vit2d_pretrain.py --data DIR/synth-pretrain --out DIR [--epochs 6] [--seed 0]
+    python bench/vit2d_pretrain.py --data DIR/synth-pretrain --out DIR [--epochs 8] [--clips N] [--seed 0]
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--clips", type=int, default=None, help="use the first N clips only (a quicker run)")
     args = parser.parse_args()
     from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
 
@@ -85,7 +86,7 @@ def main() -> None:
 
     torch.manual_seed(args.seed)
     t0 = time.perf_counter()
-    frames, labels, vocab = frames_and_labels(args.data)
+    frames, labels, vocab = frames_and_labels(args.data, args.clips)
     decode_s = time.perf_counter() - t0
     small = VideoConfig()  # the small preset's video tower
     config = ViTConfig(hidden_size=small.width, num_hidden_layers=small.depth, num_attention_heads=small.heads,

@@ -48,8 +48,11 @@ def main() -> None:
     if "2D ViT" in args.variants and args.vit is None:
         raise SystemExit("--vit is required for the 2D ViT arm")
     records = json.loads(args.out.read_text())["runs"] if args.out.is_file() else []
+    done = {(r["seed"], r["variant"]) for r in records}
     for seed in args.seeds:
         for variant in args.variants:
+            if (seed, variant) in done:  # measured already (a resumed experiment): keep it
+                continue
             overrides = [f"train.max_steps={args.steps}", f"train.save_every={args.steps}", f"train.seed={seed}"]
             if variant != "scratch":
                 overrides.append(f"model.video.pretrained={args.vit.resolve()}")

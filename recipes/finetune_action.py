@@ -61,6 +61,7 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         from core.heads.action import ActionClassifier, ActionModel
         from core.heads.freezing import freeze, unused_parameters
         from core.heads.starting_weights import load_towers, model_section
+        from core.train.export import text_files_of
         from core.train.rng import rank_seed
         from core.train.steps import forever, optimizer_step, parameter_groups
 
@@ -82,7 +83,7 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         dataset.samples = [s for s in dataset.samples if s.label is not None]  # unlabelled lines cannot train
         loader = life.loader(dataset, workers=cfg.data.num_workers, collate_fn=None,
                              source=f"{cfg.data.dataset} {cfg.data.split}", unit="videos")
-        parameters = parameter_groups(module, cfg.train.lr, cfg.tune.tower_lr_scale)
+        parameters = parameter_groups(module, cfg.train.lr, cfg.tune.tower_lr_scale, cfg.train.weight_decay)
         engine, step = life.initialize(module, parameters, loader, resume)
         _, accumulation = life.batch_layout
         life.info("on %s: %d videos, %d classes", cfg.data.dataset, len(dataset), len(classes))
@@ -95,7 +96,7 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
 
         return life.finish(step, cfg.export_config(
             run_id, step, index.kind, model=model_section(cfg.init.checkpoint), head=cfg.head.to_dict(), classes=classes
-        ))
+        ), extra=text_files_of(towers))
 
 
 def main(argv: list[str] | None = None) -> int:

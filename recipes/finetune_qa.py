@@ -63,6 +63,7 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         from core.heads.starting_weights import load_towers, model_section
         from core.heads.vocab import answer_vocabulary
         from core.model.text_encoder import load_tokenizer
+        from core.train.export import text_files_of
         from core.train.rng import rank_seed
         from core.train.steps import forever, optimizer_step, parameter_groups
 
@@ -86,7 +87,7 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         dataset.samples = [s for s in dataset.samples if s.answer in known]
         loader = life.loader(dataset, workers=cfg.data.num_workers, collate_fn=dataset.collate(),
                              source=f"{cfg.data.dataset} {cfg.data.split}", unit="questions")
-        parameters = parameter_groups(module, cfg.train.lr, cfg.tune.tower_lr_scale)
+        parameters = parameter_groups(module, cfg.train.lr, cfg.tune.tower_lr_scale, cfg.train.weight_decay)
         engine, step = life.initialize(module, parameters, loader, resume)
         _, accumulation = life.batch_layout
         life.info("on %s: %d questions, %d answers", cfg.data.dataset, len(dataset), len(answers))
@@ -99,7 +100,7 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
 
         return life.finish(step, cfg.export_config(
             run_id, step, index.kind, model=model_section(cfg.init.checkpoint), head=cfg.head.to_dict(), answers=answers
-        ))
+        ), extra=text_files_of(towers))
 
 
 def main(argv: list[str] | None = None) -> int:

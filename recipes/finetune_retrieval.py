@@ -56,6 +56,7 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         from core.heads.retrieval import RetrievalObjective
         from core.heads.starting_weights import load_towers, model_section
         from core.model.text_encoder import load_tokenizer
+        from core.train.export import text_files_of
         from core.train.rng import rank_seed
         from core.train.steps import forever, optimizer_step, parameter_groups
 
@@ -75,7 +76,7 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
                                clip_cache=clip_cache(settings) if cfg.data.cache_decoded else None)
         loader = life.loader(dataset, workers=cfg.data.num_workers, collate_fn=dataset.collate(),
                              source=f"{cfg.data.dataset} {cfg.data.split}", unit="videos")
-        engine, step = life.initialize(module, parameter_groups(module, cfg.train.lr, 1.0), loader, resume)
+        engine, step = life.initialize(module, parameter_groups(module, cfg.train.lr, 1.0, cfg.train.weight_decay), loader, resume)
         _, accumulation = life.batch_layout
         life.info("on %s: %d videos", cfg.data.dataset, len(dataset))
 
@@ -87,7 +88,7 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
 
         return life.finish(step, cfg.export_config(
             run_id, step, index.kind, model=model_section(cfg.init.checkpoint)
-        ), strip="model.")  # a plain S-ViLM, like pre-training's export
+        ), strip="model.", extra=text_files_of(towers))  # a plain S-ViLM, like pre-training's export
 
 
 def main(argv: list[str] | None = None) -> int:

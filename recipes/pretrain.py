@@ -73,11 +73,17 @@ class PretrainConfig(RecipeConfig):
         return value
 
     def check_ready(self, registry: Registry) -> None:
-        """Fail before any work if a named dataset is not registered or its noun phrases not prepared."""
+        """Fail before any work if a named dataset is not registered or its noun phrases not prepared, or a
+        pretrained tower's checkpoint or tokenizer is missing or does not fit; fills in the architecture
+        the checkpoints give, so that the saved config names the model that is trained."""
         from core.data.prepare import prepared_record
+        from core.model.initialization import resolve_model_config
+        from core.model.text_encoder import load_tokenizer
 
         for name in self.data.datasets:
             prepared_record(registry.require_dataset(name))
+        self.model = resolve_model_config(self.model)
+        load_tokenizer(self.model.text)  # refuses a tokenizer whose vocabulary is not the model's
 
     def run_tags(self) -> dict[str, Any]:
         """What reports group runs by: the loss weights (the paper's Table 6 ablation)."""
@@ -104,11 +110,12 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         from core.losses import PretrainObjective
         from core.model.svilm import SViLM
         from core.model.text_encoder import load_tokenizer
+        from core.train.export import text_files_of
         from core.train.rng import rank_seed
-        from core.train.steps import compile_towers, forever, optimizer_step
+        from core.train.steps import compile_towers, decay_groups, forever, optimizer_step
 
         cfg, dist = life.config, life.dist  # every rank seeded alike by the harness: the same initial weights
-        model = SViLM(cfg.model)
+        model = SViLM(cfg.model)  # pretrained towers load here; `model.initialization` says what was loaded
         if cfg.train.compile:
             compile_towers(model)
         objective = PretrainObjective(model, cfg.loss, rank=dist.rank, world_size=dist.world_size)
@@ -133,9 +140,17 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         loader = life.loader(dataset, workers=data.num_workers, collate_fn=dataset.collate(),
                              source=", ".join(data.datasets) + f" {data.split}", unit="captioned videos",
                              pin_memory=data.pin_memory, prefetch=data.prefetch)
-        trainable = [p for p in objective.parameters() if p.requires_grad]
-        engine, step = life.initialize(objective, trainable, loader, resume)
-        _, accumulation = life.batch_layout
+        parameters = decay_groups(list(objective.named_parameters()), cfg.train.weight_decay)
+        engine, step = life.initialize(objective, parameters, loader, resume)
+        micro, accumulation = life.batch_layout
+        # Features are gathered across processes, not across accumulation steps: each contrastive loss
+        # (global and grounding) contrasts one micro batch from every process.
+        negatives = micro * dist.world_size
+        if accumulation > 1:
+            life.warn(f"gradient accumulation x{accumulation} shrinks the contrastive negatives: each loss contrasts "
+                      f"{negatives} clips, not the batch of {cfg.train.batch_size} (raise train.micro_batch_size, "
+                      "with video/text grad_checkpointing, or the process count)")
+        life.record(init=model.initialization, negatives=negatives)
         if isinstance(dataset, StreamingPretrainDataset):
             life.info("data: streaming %d items of %s (shuffle buffer %d)", len(dataset), ", ".join(dataset.names),
                       data.shuffle_buffer)
@@ -152,7 +167,8 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
 
         # The engine wraps the objective: its weights are the model's under "model.".
         return life.finish(step, {"model": cfg.model.to_dict(), "loss": cfg.loss.to_dict(), "run_id": run_id,
-                                  "step": step, "recipe": NAME}, strip="model.")
+                                  "step": step, "recipe": NAME, "initialization": model.initialization,
+                                  "negatives": negatives}, strip="model.", extra=text_files_of(model))
 
 
 def main(argv: list[str] | None = None) -> int:

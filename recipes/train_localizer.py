@@ -97,7 +97,7 @@ def train(run_id: str, settings: Settings, resume: bool = False, show_progress: 
         torch.manual_seed(rank_seed(cfg.train.seed, dist.rank))
         loader = life.loader(dataset, workers=0, collate_fn=LocalizerCollate(cfg.head, len(classes)),
                              source=f"{cfg.data.dataset} {cfg.data.split}", unit="readable videos")
-        engine, step = life.initialize(module, parameter_groups(module, cfg.train.lr, 1.0), loader, resume)
+        engine, step = life.initialize(module, parameter_groups(module, cfg.train.lr, 1.0, cfg.train.weight_decay), loader, resume)
         _, accumulation = life.batch_layout
         life.info("on %s: %d videos, %d classes; features in %.1f s", cfg.data.dataset, len(dataset), len(classes),
                   feature_seconds)

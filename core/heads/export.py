@@ -34,28 +34,28 @@ def read_head_export(folder: str | Path) -> tuple[dict[str, Any], dict[str, torc
     return config, load_file(str(folder / WEIGHTS), device="cpu")
 
 
-def towers_from_config(config: dict[str, Any]) -> nn.Module:
-    """An S-ViLM built from an export's `model` section (weights loaded by the caller)."""
-    from core.model.config import ModelConfig
+def towers_from_config(config: dict[str, Any], folder: Path) -> nn.Module:
+    """An S-ViLM built from an export's `model` section and its `text/` files (weights loaded by the caller)."""
     from core.model.svilm import SViLM
+    from core.train.export import export_model_config
 
-    return SViLM(ModelConfig.from_dict(config["model"], where="model"))
+    return SViLM(export_model_config(config["model"], folder), pretrained=False)
 
 
-def build_task_model(config: dict[str, Any]) -> nn.Module:
-    """The task module an export's config describes, with freshly initialised weights."""
+def build_task_model(config: dict[str, Any], folder: Path) -> nn.Module:
+    """The task module the export in `folder` describes (`config`: its config.json), freshly initialised."""
     task = config.get("task")
     if task == "qa":
         from core.heads.qa import QAFusionHead, QAHeadConfig, QAModel
 
-        towers = towers_from_config(config)
+        towers = towers_from_config(config, folder)
         head = QAFusionHead(validate_config(QAHeadConfig, config["head"], "head"), towers.video.cfg.width, towers.text.width,
                             len(config["answers"]))
         return QAModel(towers, head)
     if task == "action":
         from core.heads.action import ActionClassifier, ActionHeadConfig, ActionModel
 
-        towers = towers_from_config(config)
+        towers = towers_from_config(config, folder)
         vcfg = towers.video.cfg
         head = ActionClassifier(validate_config(ActionHeadConfig, config["head"], "head"), vcfg.width,
                                 vcfg.num_frames // vcfg.tubelet, len(config["classes"]))
@@ -67,14 +67,14 @@ def build_task_model(config: dict[str, Any]) -> nn.Module:
         return LocalizerObjective(Localizer(validate_config(LocalizerConfig, config["head"], "head"), int(config["in_width"]),
                                             len(config["classes"])))
     if task == "retrieval":
-        return towers_from_config(config)
+        return towers_from_config(config, folder)
     raise UserError(f"unknown head export task {task!r}")
 
 
 def load_task_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
     """(the exported task module in eval mode, its config)."""
     config, state = read_head_export(folder)
-    module = build_task_model(config)
+    module = build_task_model(config, Path(folder))
     missing, unexpected = module.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise UserError(f"{folder} does not match its config: missing {missing[:3]}, unexpected {unexpected[:3]}")

@@ -13,12 +13,24 @@ range of action lengths, so short actions are found at fine levels and long ones
 Detections are decoded from all points, then suppressed per class with soft-NMS (what ActionFormer,
 BMN and G-TAD use on ActivityNet).
 
-Why this head rather than the paper's G-TAD: it is a published, stronger head (ActivityNet v1.3
-average mAP 36.6 vs G-TAD's 34.1 with the same kind of features), it is small enough to train on
-cached features in seconds on a CPU, and it classifies every segment itself. G-TAD and BMN
-generate class-agnostic proposals and label all of a video's proposals with one video-level class
-from a separate classifier, which fails on videos holding several different actions (the
-synthetic suite's localization videos do).
+Two modes (`mode`):
+- `multiclass`: the head classifies every point into the K classes itself (sigmoid per class) and
+  suppresses per class. It handles videos holding several different actions (the synthetic suite's
+  localization videos do).
+- `agnostic`: the two-stage protocol ActivityNet localizers report with. The head scores
+  class-agnostic "action" proposals (K = 1), a video-level classifier trained on the same frozen
+  snippet features (mean and max over time -> MLP -> softmax over the K classes) names them, and the
+  scores are fused as ActionFormer's ActivityNet evaluation does: each proposal is repeated for the
+  video's top-2 classes with score sqrt(proposal score x class probability). ActionFormer's released
+  ActivityNet config trains one class and fuses an external video classifier's scores (CUHK's);
+  G-TAD and BMN also label all of a video's proposals with its top video-level classes (G-TAD
+  multiplies the two scores). ActivityNet's videos mostly hold one action class, which is why this works there.
+
+Why this head rather than the paper's G-TAD: ActionFormer is a published, stronger head on the same
+features: with TSP features ActivityNet v1.3 average mAP 36.6 (ActionFormer, two-stage, with the
+external classifier) against 35.8 (G-TAD, TSP paper); G-TAD's own 34.1 is with TSN features. Both
+numbers come from the two-stage protocol, so `agnostic` is the mode whose numbers compare with
+theirs; it is small enough to train on cached features in seconds on a CPU.
 """
 
 from __future__ import annotations
@@ -59,6 +71,9 @@ class LocalizerConfig(ConfigModel):
     nms_sigma: float = 0.5  # soft-NMS decay
     nms_threshold: float = 0.5  # hard NMS tIoU
     max_detections: int = Field(100, ge=1)  # per video, after NMS (ActivityNet's usual limit)
+    mode: Literal["multiclass", "agnostic"] = "multiclass"  # see the module docstring
+    video_topk: int = Field(2, ge=1)  # agnostic: each proposal is labelled with the video's top-k classes
+    video_loss_weight: float = Field(1.0, ge=0)  # agnostic: weight of the video-level classifier's loss
 
     @model_validator(mode="after")
     def _consistent(self) -> LocalizerConfig:
@@ -124,19 +139,40 @@ def point_layout(cfg: LocalizerConfig) -> dict[str, Tensor]:
     return {"x": torch.cat(xs), "stride": torch.cat(strides), "lo": torch.cat(lo), "hi": torch.cat(hi)}
 
 
+class VideoClassifier(nn.Module):
+    """Snippet features [B, T, C] -> video-level class logits [B, K] (the `agnostic` mode's second stage)."""
+
+    def __init__(self, in_width: int, width: int, num_classes: int, dropout: float) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(2 * in_width)
+        self.hidden = nn.Linear(2 * in_width, width)
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(width, num_classes)
+
+    def forward(self, features: Tensor) -> Tensor:
+        pooled = torch.cat([features.mean(1), features.amax(1)], -1)  # [B, 2C]: what happens, and its peak
+        return self.out(self.dropout(F.gelu(self.hidden(self.norm(pooled)))))  # [B, K]
+
+
 class Localizer(nn.Module):
-    """Snippet features [B, T, C] -> class logits [B, P, K] and boundary distances [B, P, 2] (strides)."""
+    """Snippet features [B, T, C] -> class logits [B, P, K'] and boundary distances [B, P, 2] (strides).
+
+    K' = K in `multiclass` mode; 1 (action or not) in `agnostic` mode, where `classify_video` gives
+    the video-level logits [B, K].
+    """
 
     def __init__(self, cfg: LocalizerConfig, in_width: int, num_classes: int) -> None:
         super().__init__()
         self.cfg = cfg
+        self.num_classes = num_classes
         W = cfg.width
         self.embed = nn.Sequential(*(ConvNorm(in_width if i == 0 else W, W) for i in range(cfg.embed_layers)))
         self.stem = nn.ModuleList(FusionBlock(W, cfg.heads, cfg.mlp_ratio, cfg.dropout) for _ in range(cfg.stem_layers))
         self.branch = nn.ModuleList(FusionBlock(W, cfg.heads, cfg.mlp_ratio, cfg.dropout)
                                     for _ in range(cfg.levels - 1))
         self.level_norm = nn.LayerNorm(W)
-        self.cls_head = PredictionHead(W, num_classes, cfg.head_layers)
+        self.cls_head = PredictionHead(W, 1 if cfg.mode == "agnostic" else num_classes, cfg.head_layers)
+        self.video_head = VideoClassifier(in_width, W, num_classes, cfg.dropout) if cfg.mode == "agnostic" else None
         self.reg_head = PredictionHead(W, 2, cfg.head_layers)
         self.reg_scale = nn.Parameter(torch.ones(cfg.levels))  # per-level scale of the distances
         self.register_buffer("positions", sinusoid(cfg.snippets, W), persistent=False)
@@ -144,8 +180,13 @@ class Localizer(nn.Module):
         # background points do not swamp the first steps.
         nn.init.constant_(self.cls_head.out.bias, -math.log((1 - cfg.prior) / cfg.prior))
 
+    def classify_video(self, features: Tensor) -> Tensor:
+        """features [B, T, C] -> video-level class logits [B, K] (`agnostic` mode only)."""
+        assert self.video_head is not None, "only the agnostic mode has a video-level classifier"
+        return self.video_head(features.to(self.embed[0].conv.weight.dtype))
+
     def forward(self, features: Tensor) -> tuple[Tensor, Tensor]:
-        """features [B, T, C] -> (logits [B, P, K], distances [B, P, 2] >= 0, in strides)."""
+        """features [B, T, C] -> (logits [B, P, K'], distances [B, P, 2] >= 0, in strides)."""
         features = features.to(self.embed[0].conv.weight.dtype)  # cached fp32 features, bf16 weights under bf16
         x = self.embed(features.transpose(1, 2)).transpose(1, 2)  # [B, T, W]
         if self.cfg.position:

@@ -4,6 +4,10 @@ Shape letters: P pyramid points, K classes, N candidates, T snippets.
 
 Snippet coordinates run from 0 to T over the whole video (snippet i covers [i, i+1)); a video of
 `duration` seconds maps them to seconds by x * duration / T.
+
+In `agnostic` mode the decoded detections are class-agnostic proposals; `fuse_video_classes`
+labels them with the video's top-k classes, score sqrt(proposal x class probability), as
+ActionFormer's ActivityNet evaluation fuses its external classifier's scores.
 """
 
 from __future__ import annotations
@@ -58,6 +62,20 @@ def suppress(segments: np.ndarray, scores: np.ndarray, labels: np.ndarray,
     seg, score, label = np.concatenate(out_seg), np.concatenate(out_score), np.concatenate(out_label)
     order = np.argsort(-score, kind="stable")[: cfg.max_detections]
     return seg[order], score[order], label[order].astype(np.int64)
+
+
+def fuse_video_classes(proposals: tuple[np.ndarray, np.ndarray, np.ndarray], class_probs: np.ndarray,
+                       topk: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Class-agnostic proposals (segments [N, 2], scores [N], labels ignored) and video-level class
+    probabilities [K] -> detections for the top-k classes: each proposal once per class, score
+    sqrt(proposal score x class probability), best first."""
+    segments, scores, _ = proposals
+    top = np.argsort(-class_probs, kind="stable")[:topk]  # [k]
+    fused = np.sqrt(class_probs[top][:, None] * scores[None, :]).reshape(-1)  # [k*N]
+    labels = np.repeat(top, len(scores))
+    tiled = np.tile(segments, (len(top), 1))  # [k*N, 2]
+    order = np.argsort(-fused, kind="stable")
+    return tiled[order], fused[order], labels[order].astype(np.int64)
 
 
 def submission(detections: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], classes: list[str]) -> dict[str, Any]:

@@ -8,6 +8,10 @@ distances to the boundaries falls in its level's regression range. A point posit
 actions takes the shortest. Targets: the action's class (one-hot) and its distances to the
 start and end in strides. Losses: sigmoid focal loss over every point and class, and the 1-D
 distance-IoU loss over positive points, both divided by the number of positive points.
+
+In `agnostic` mode every action is one class ("action") for the points, and the video-level
+classifier learns the classes present in the video: cross-entropy against the uniform distribution
+over them (one class for most ActivityNet videos).
 """
 
 from __future__ import annotations
@@ -70,6 +74,14 @@ def diou_loss_1d(pred: Tensor, target: Tensor, eps: float = 1e-6) -> Tensor:
     return (1 - iou + (centre_gap / enclosing.clamp_min(eps)) ** 2).sum()
 
 
+def video_loss(video_logits: Tensor, video_target: Tensor) -> Tensor:
+    """Mean cross-entropy of video logits [B, K] against the classes present [B, K] (0/1), spread evenly."""
+    present = video_target.sum(-1, keepdim=True)  # [B, 1]
+    target = video_target / present.clamp_min(1)  # [B, K]
+    loss = -(target * F.log_softmax(video_logits.float(), -1)).sum(-1)  # [B]
+    return (loss * (present[:, 0] > 0)).sum() / (present > 0).sum().clamp_min(1)
+
+
 def localization_loss(logits: Tensor, distances: Tensor, cls_target: Tensor, reg_target: Tensor,
                       positive: Tensor, cfg: LocalizerConfig) -> dict[str, Tensor]:
     """logits [B, P, K], distances [B, P, 2], targets [B, P, K] / [B, P, 2], positive [B, P]."""
@@ -96,23 +108,38 @@ class LocalizerObjective(torch.nn.Module):
 
     def forward(self, batch: dict) -> dict[str, Tensor]:
         batch = on_device(batch, self)
-        logits, distances = self.head(batch["features"])  # [B, P, K], [B, P, 2]
-        return localization_loss(logits, distances, batch["cls_target"], batch["reg_target"], batch["positive"],
-                                 self.head.cfg)
+        logits, distances = self.head(batch["features"])  # [B, P, K'], [B, P, 2]
+        out = localization_loss(logits, distances, batch["cls_target"], batch["reg_target"], batch["positive"],
+                                self.head.cfg)
+        if self.head.cfg.mode == "agnostic":
+            loss_video = video_loss(self.head.classify_video(batch["features"]), batch["video_target"])  # [B, K] in
+            out["loss"] = out["loss"] + self.head.cfg.video_loss_weight * loss_video
+            out["loss_video"] = loss_video.detach()
+        return out
 
 
 class LocalizerCollate:
-    """Items -> features [B, T, C] and the head's targets: cls [B, P, K], reg [B, P, 2], positive [B, P]."""
+    """Items -> features [B, T, C] and the head's targets: cls [B, P, K'], reg [B, P, 2], positive [B, P]
+    (and in `agnostic` mode the classes present in each video, video_target [B, K])."""
 
     def __init__(self, cfg: LocalizerConfig, num_classes: int):
         self.cfg = cfg
         self.num_classes = num_classes
+        self.agnostic = cfg.mode == "agnostic"
         self.points = point_layout(cfg)
 
     def __call__(self, items: list[dict[str, Any]]) -> dict[str, Any]:
-        targets = [assign_targets(self.points, it["segments"], it["labels"], self.num_classes, self.cfg.center_sample)
-                   for it in items]
-        return {
+        point_classes = 1 if self.agnostic else self.num_classes
+        targets = [assign_targets(self.points, it["segments"],
+                                  torch.zeros_like(it["labels"]) if self.agnostic else it["labels"],  # one "action" class
+                                  point_classes, self.cfg.center_sample) for it in items]
+        extra = {}
+        if self.agnostic:
+            video_target = torch.zeros(len(items), self.num_classes)  # [B, K]
+            for row, it in enumerate(items):
+                video_target[row, it["labels"]] = 1.0
+            extra["video_target"] = video_target
+        return {**extra,
             "features": torch.stack([it["features"] for it in items]),  # [B, T, C]
             "cls_target": torch.stack([t[0] for t in targets]),  # [B, P, K]
             "reg_target": torch.stack([t[1] for t in targets]),  # [B, P, 2]

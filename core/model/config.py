@@ -20,8 +20,15 @@ from core.errors import UserError
 
 
 class VideoConfig(ConfigModel):
-    """Video tower E_v: a ViT over tubelets with group tokens and grouping blocks."""
+    """Video tower E_v: a ViT over tubelets with group tokens and grouping blocks.
 
+    With `pretrained` (a 2D ViT: a `transformers` folder, a timm-format state-dict file or a hub id,
+    see `core.model.vit_checkpoint`), width, depth, heads, patch, mlp_ratio, norm_eps, mean and std
+    are the checkpoint's (`core.model.initialization.resolve_model_config` fills them in).
+    """
+
+    pretrained: str | None = None  # a 2D ViT to start from (None: random initialisation)
+    inflate: Literal["center", "average"] = "average"  # how the 2D patch kernel spreads over a tubelet's frames
     num_frames: int = 8  # T at pre-training; other counts work (position tables interpolate)
     image_size: int = 64  # H = W at pre-training
     tubelet: int = 2  # frames per tubelet -> Nt = T / tubelet
@@ -34,7 +41,8 @@ class VideoConfig(ConfigModel):
     grouping_after: IntTuple = (2, 4)  # 1-based layer indices followed by a grouping block
     gumbel: bool = True  # Gumbel noise (tau = 1) on the assignment logits in training
     gumbel_tau: float = 1.0
-    # Pixel normalisation after scaling to [0, 1] (CLIP's statistics).
+    norm_eps: float = Field(1e-5, gt=0)  # LayerNorm eps of the transformer blocks and the final norm
+    # Pixel normalisation after scaling to [0, 1] (CLIP's statistics; a checkpoint's own when pretrained).
     mean: FloatTriple = (0.48145466, 0.4578275, 0.40821073)
     std: FloatTriple = (0.26862954, 0.26130258, 0.27577711)
     grad_checkpointing: bool = False
@@ -60,10 +68,12 @@ class VideoConfig(ConfigModel):
 class TextConfig(ConfigModel):
     """Text tower E_t: a Hugging Face BertModel, scratch-built or loaded from a local directory."""
 
-    # None: build from the fields below; "minilm": the packaged all-MiniLM-L6-v2; else a local dir.
+    # None: build from the fields below; "minilm": the packaged all-MiniLM-L6-v2; a local directory;
+    # or a Hugging Face hub id, resolved through the local HF cache (downloaded when online).
     pretrained: str | None = None
-    # Tokenizer directory ("minilm" = the package's bert-base-uncased vocab, 30522 entries).
-    tokenizer: str = "minilm"
+    # Tokenizer: "minilm" (the package's bert-base-uncased vocab, 30522 entries), a directory or a hub
+    # id. None: the pretrained model's own, or "minilm" for a scratch tower (filled in on validation).
+    tokenizer: str | None = None
     vocab_size: int = 30522
     width: int = 128
     depth: int = 2
@@ -81,6 +91,8 @@ class TextConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _buildable(self) -> TextConfig:
+        if self.tokenizer is None:
+            self.tokenizer = self.pretrained if self.pretrained is not None else "minilm"
         if self.pretrained is None and self.width % self.heads:
             raise ValueError(f"text.width={self.width} is not divisible by text.heads={self.heads}")
         if self.pretrained is None and max(self.caption_len, self.prompt_len) > self.max_positions:

@@ -13,13 +13,12 @@ from typing import Any
 
 import torch
 from torch import nn
-from transformers import BertConfig
 
 from core.config import apply_overrides
 from core.model.config import ModelConfig
+from core.model.initialization import resolve_model_config
 from core.model.presets import PRESET_TREES
 from core.model.svilm import SViLM
-from core.model.text_encoder import resolve_path
 
 
 def _read_only(value: Any) -> Any:
@@ -53,16 +52,8 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
 def count_preset_parameters(preset: str, **overrides: Any) -> int:
     """Parameter count of a preset without allocating weights (built on the meta device).
 
-    A pretrained text tower is counted from its config file, not its weights.
+    Pretrained towers are counted from their checkpoints' configs, not their weights.
     """
-    cfg = build_config(preset, **overrides)
-    if cfg.text.pretrained is not None:
-        # Same architecture, built from the directory's config.json instead of its weights.
-        bert = BertConfig.from_pretrained(str(resolve_path(cfg.text.pretrained)), local_files_only=True)
-        cfg.text = cfg.text.model_copy(update={
-            "pretrained": None, "vocab_size": bert.vocab_size, "width": bert.hidden_size,
-            "depth": bert.num_hidden_layers, "heads": bert.num_attention_heads, "mlp_dim": bert.intermediate_size,
-            "max_positions": bert.max_position_embeddings,
-        })
+    cfg = resolve_model_config(build_config(preset, **overrides))
     with torch.device("meta"):
-        return count_parameters(SViLM(cfg))
+        return count_parameters(SViLM(cfg, pretrained=False))

@@ -6,8 +6,11 @@
   groups). Text tower: a 2-layer scratch BERT (width 128) rather than MiniLM: with MiniLM the step
   takes ~0.57 s (4 of 6 layers frozen) or ~0.48 s (all frozen), and the synthetic captions' few
   dozen words need no pretrained tower.
-- `base`: the paper's scale (ViT-B/16 video tower, BERT-base-sized text tower, 16 frames at 224 px);
-  `base32` is the same with 32 frames.
+- `base`: the paper's model (ViT-B/16 video tower, BERT-base-sized text tower, 32 group tokens,
+  32 frames, the paper's main setting) at 224 px ([choice]: the paper gives no resolution);
+  `base16` is the same with 16 frames, the paper's appendix variant.
+Presets are architectures; where the weights start from (the `base` recipe's ViT-B/16 and
+BERT-base-uncased) is the recipe's `model.video.pretrained` / `model.text.pretrained`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 _BASE: dict[str, Any] = {
-    "video": {"num_frames": 16, "image_size": 224, "tubelet": 2, "patch": 16, "width": 768, "depth": 12,
+    "video": {"num_frames": 32, "image_size": 224, "tubelet": 2, "patch": 16, "width": 768, "depth": 12,
               "heads": 12, "num_groups": 32, "grouping_after": [6, 9, 12]},
     "text": {"width": 768, "depth": 12, "heads": 12, "mlp_dim": 3072, "max_positions": 512, "caption_len": 40,
              "prompt_len": 16},
@@ -32,5 +35,5 @@ PRESET_TREES: dict[str, dict[str, Any]] = {
     },
     "small": {},  # the defaults of `ModelConfig` are the CPU demo model
     "base": _BASE,
-    "base32": {**_BASE, "video": {**_BASE["video"], "num_frames": 32}},
+    "base16": {**_BASE, "video": {**_BASE["video"], "num_frames": 16}},
 }

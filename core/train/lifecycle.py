@@ -264,6 +264,20 @@ class RunLifecycle(Generic[C]):
         assert self.logger is not None, "begin() opens the log"
         self.logger.info(message, *args)
 
+    def warn(self, message: str) -> None:
+        """A warning: on stderr (rank 0) and in the run's log."""
+        import sys
+
+        if self.is_main:
+            print(f"warning: {message}", file=sys.stderr, flush=True)
+        self.info("warning: %s", message)
+
+    def record(self, **tags: Any) -> None:
+        """Facts a run learns once it starts (what initialised it, its negatives per loss), added to its
+        tags in the registry (rank 0): `sviml runs show ID --json` prints them."""
+        if self.is_main:
+            self.registry.merge_run_tags(self.run_id, tags)
+
 
     def end_step(self, step: int, stats: StepStats) -> None:
         """After optimizer step `step`: refuse a non-finite loss, log the step's outputs and timings,
@@ -313,9 +327,11 @@ class RunLifecycle(Generic[C]):
         self._checkpoints.prune([Path(c.path) for c in complete[-keep:]])
         self.info("checkpoint %s (%.1f MB) in %.2f s", saved.tag, saved.bytes / 1e6, time.perf_counter() - t0)
 
-    def finish(self, step: int, export_config: dict[str, Any], strip: str = "") -> RunStatus:
+    def finish(self, step: int, export_config: dict[str, Any], strip: str = "",
+               extra: Callable[[Path], None] | None = None) -> RunStatus:
         """The end of the loop: `interrupted` after a stop request, else the consolidated fp32 weights
-        (names without `strip`) and `export_config` written to `<run dir>/export` and `finished`."""
+        (names without `strip`), `export_config` and what `extra` writes (the text tower's files,
+        `core.train.export.text_files_of`) in `<run dir>/export`, and `finished`."""
         assert self._train is not None and self._engine is not None
         if self.skipped:
             self.info("skipped %d missing or unreadable clips", self.skipped)
@@ -326,12 +342,12 @@ class RunLifecycle(Generic[C]):
                       self.stop.reason or "another rank was asked to stop")
             return RunStatus.INTERRUPTED
         if self.is_main:
-            export_dir = self._export(step, export_config, strip)
+            export_dir = self._export(step, export_config, strip, extra)
             self.registry.set_run_status(self.run_id, RunStatus.FINISHED)
             self.info("finished at step %d; weights exported to %s", step, export_dir)
         return RunStatus.FINISHED
 
-    def _export(self, step: int, config: dict[str, Any], strip: str) -> Path:
+    def _export(self, step: int, config: dict[str, Any], strip: str, extra: Callable[[Path], None] | None) -> Path:
         from core.train.export import consolidated_state_dict, write_export
 
         assert self._train is not None and self._engine is not None
@@ -340,7 +356,7 @@ class RunLifecycle(Generic[C]):
         if strip:
             state = {k.removeprefix(strip): v for k, v in state.items()}
         export_dir = self.run_dir / "export"
-        size = write_export(state, config, export_dir)
+        size = write_export(state, config, export_dir, extra)
         self.registry.add_checkpoint(run_id=self.run_id, tag="export", step=step, path=str(export_dir),
                                      kind="export", complete=True, bytes=size)
         return export_dir

@@ -1,6 +1,12 @@
 """The pieces of a training step that every recipe shares: endless batches, one optimizer step of
 gradient accumulation over the DeepSpeed engine, the gradient norm, torch.compile of the towers,
-optimizer groups with a lower learning rate for pre-trained towers, and a thread cap for tiny ops.
+optimizer groups (weight decay only where it belongs, a lower learning rate for pre-trained towers),
+and a thread cap for tiny ops.
+
+Weight decay follows CLIP-style codebases (open_clip, timm): none for parameters with fewer than 2
+dimensions (biases, LayerNorm gains, the logit scale) and none for norms, biases, position
+embeddings and group tokens whatever their shape: decaying those pulls learned offsets, scales and
+positions towards zero for no regularising benefit.
 """
 
 from __future__ import annotations
@@ -104,16 +110,40 @@ def compile_towers(model: SViLM) -> None:
     model.text.bert.compile()
 
 
-def parameter_groups(module: nn.Module, lr: float, tower_lr_scale: float, head_prefix: str = "head.") -> list[dict]:
-    """Trainable parameters as optimizer groups: the head's at `lr`, the towers' at `lr * tower_lr_scale`.
+# Parameter names (lower case) that never get weight decay, whatever their shape.
+NO_DECAY_PARTS = ("norm", "bias", "pos_embed", "position_embeddings", "group_tokens", "logit_scale")
+
+
+def decays(name: str, param: nn.Parameter) -> bool:
+    """Whether weight decay applies to parameter `name` (see the module docstring)."""
+    return param.ndim >= 2 and not any(part in name.lower() for part in NO_DECAY_PARTS)
+
+
+def no_decay_names(module: nn.Module) -> list[str]:
+    """The trainable parameters of `module` that get no weight decay, in module order."""
+    return [n for n, p in module.named_parameters() if p.requires_grad and not decays(n, p)]
+
+
+def decay_groups(named: list[tuple[str, nn.Parameter]], weight_decay: float, **extra: Any) -> list[dict]:
+    """Trainable parameters as two optimizer groups (with and without weight decay); empty ones left out."""
+    trainable = [(n, p) for n, p in named if p.requires_grad]
+    groups = [{"params": [p for n, p in trainable if decays(n, p)], "weight_decay": weight_decay, **extra},
+              {"params": [p for n, p in trainable if not decays(n, p)], "weight_decay": 0.0, **extra}]
+    return [g for g in groups if g["params"]]
+
+
+def parameter_groups(module: nn.Module, lr: float, tower_lr_scale: float, weight_decay: float,
+                     head_prefix: str = "head.") -> list[dict]:
+    """Trainable parameters as optimizer groups: the head's at `lr`, the towers' at `lr * tower_lr_scale`,
+    each split by weight decay (`decay_groups`).
 
     The head comes first, so the first group's rate (what the logs show) is the head's. Empty
     groups are left out (retrieval fine-tuning has no head).
     """
-    head = [p for n, p in module.named_parameters() if p.requires_grad and n.startswith(head_prefix)]
-    towers = [p for n, p in module.named_parameters() if p.requires_grad and not n.startswith(head_prefix)]
-    groups = [{"params": head, "lr": lr}, {"params": towers, "lr": lr * tower_lr_scale}]
-    return [g for g in groups if g["params"]]
+    named = list(module.named_parameters())
+    head = [(n, p) for n, p in named if n.startswith(head_prefix)]
+    towers = [(n, p) for n, p in named if not n.startswith(head_prefix)]
+    return decay_groups(head, weight_decay, lr=lr) + decay_groups(towers, weight_decay, lr=lr * tower_lr_scale)
 
 
 @contextlib.contextmanager

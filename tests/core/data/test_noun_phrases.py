@@ -26,6 +26,19 @@ def test_noun_chunks_of_captions():
     assert phrases[4] == ["A mid-sized blue heart"]
 
 
+def test_pronoun_only_chunks_are_not_phrases():
+    phrases = extract_noun_phrases([
+        "A man picks up a guitar and plays it while they watch him.",
+        "It spins.",
+        "A red square pushes itself and them.",
+    ])
+    assert phrases[0] == ["A man", "a guitar"]
+    assert phrases[1] == []
+    assert phrases[2] == ["A red square"]
+    prompts = [make_prompt(p) for caption in phrases for p in caption]
+    assert "A photo of a it." not in prompts and all(" it." not in p for p in prompts)
+
+
 def test_cache_is_written_once_and_reused(tmp_path, monkeypatch):
     captions = ["a red square spins", "a blue circle moves left"]
     table = load_noun_phrases(captions, "k1", tmp_path)

@@ -79,6 +79,50 @@ def test_localizer_shapes_and_every_parameter_gets_a_gradient() -> None:
     assert not missing, missing
 
 
+def test_agnostic_mode_one_action_class_a_video_classifier_and_every_gradient() -> None:
+    torch.manual_seed(0)
+    cfg = LocalizerConfig(snippets=32, width=16, levels=3, heads=2, dropout=0.0, mode="agnostic")
+    K = 4
+    head = Localizer(cfg, in_width=24, num_classes=K)
+    objective = LocalizerObjective(head)
+    items = [{"features": torch.randn(32, 24), "segments": torch.tensor([[3.0, 9.0], [12.0, 30.0]]),
+              "labels": torch.tensor([1, 3]), "index": 0},
+             {"features": torch.randn(32, 24), "segments": torch.tensor([[0.0, 2.0]]), "labels": torch.tensor([0]),
+              "index": 1}]
+    batch = LocalizerCollate(cfg, K)(items)
+    P = 32 + 16 + 8
+    assert batch["cls_target"].shape == (2, P, 1)  # every action is "an action"
+    assert batch["cls_target"][0].sum() == batch["positive"][0].sum()
+    assert batch["video_target"].tolist() == [[0, 1, 0, 1], [1, 0, 0, 0]]
+    logits, _ = head(batch["features"])
+    assert logits.shape == (2, P, 1) and head.classify_video(batch["features"]).shape == (2, K)
+    out = objective(batch)
+    assert out["loss_video"] > 0
+    out["loss"].backward()
+    missing = [n for n, p in objective.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
+    assert not missing, missing
+
+
+def test_video_loss_by_hand() -> None:
+    from core.heads.localization_loss import video_loss
+
+    logits = torch.log(torch.tensor([[0.5, 0.25, 0.25], [0.2, 0.3, 0.5]]))
+    # Video 0 holds classes 0 and 1: -(0.5 log 0.5 + 0.5 log 0.25); video 1 holds none (left out).
+    want = -(0.5 * np.log(0.5) + 0.5 * np.log(0.25))
+    assert video_loss(logits, torch.tensor([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])).item() == pytest.approx(want, rel=1e-6)
+
+
+def test_fusion_labels_each_proposal_with_the_top_classes() -> None:
+    from core.heads.localization_decode import fuse_video_classes
+
+    proposals = (np.array([[0.0, 5.0], [10.0, 20.0]]), np.array([0.81, 0.25]), np.zeros(2, dtype=np.int64))
+    seg, score, label = fuse_video_classes(proposals, np.array([0.1, 0.64, 0.26]), topk=2)
+    # sqrt(0.64 * 0.81) = 0.72, sqrt(0.26 * 0.81) = 0.459, sqrt(0.64 * 0.25) = 0.4, sqrt(0.26 * 0.25) = 0.255
+    assert score == pytest.approx([0.72, np.sqrt(0.26 * 0.81), 0.4, np.sqrt(0.26 * 0.25)])
+    assert label.tolist() == [1, 2, 1, 2]
+    assert seg.tolist() == [[0.0, 5.0], [0.0, 5.0], [10.0, 20.0], [10.0, 20.0]]
+
+
 def _ground_truth(tmp_path: Path) -> Path:
     gt = {"version": "VERSION 1.3", "taxonomy": [], "database": {
         "a": {"subset": "validation", "duration": 50.0, "annotations": [{"segment": [10.0, 20.0], "label": "Jump"}]},

@@ -8,7 +8,7 @@ import torch
 from core.model import SViLM, build_config, count_parameters, count_preset_parameters, create_model
 
 # Golden counts: a change here means the architecture changed; update them knowingly.
-EXPECTED = {"tiny": 1_314_945, "small": 6_009_601, "base": 239_097_217, "base32": 239_103_361}
+EXPECTED = {"tiny": 1_314_945, "small": 6_009_601, "base": 239_103_361, "base16": 239_097_217}
 
 
 def test_tiny_count_and_budget() -> None:
@@ -20,7 +20,7 @@ def test_tiny_count_and_budget() -> None:
 
 
 def test_preset_counts_from_meta_device() -> None:
-    for name in ("small", "base", "base32"):
+    for name in ("small", "base", "base16"):
         assert count_preset_parameters(name) == EXPECTED[name], name
 
 
@@ -33,7 +33,7 @@ def test_base_matches_the_paper_scale() -> None:
     bert = count_parameters(model.text.bert)
     assert 105e6 < bert < 115e6  # BERT-base without the pooler: ~109.5M
     assert count_parameters(model.video.blocks) == 12 * 7_087_872  # ViT-B blocks
-    assert count_preset_parameters("base", **{"video.num_frames": 32}) == EXPECTED["base32"]
+    assert count_preset_parameters("base", **{"video.num_frames": 16}) == EXPECTED["base16"]
 
 
 def test_tiny_output_shapes() -> None:

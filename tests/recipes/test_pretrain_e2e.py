@@ -146,6 +146,10 @@ def test_bad_override_exits_2_before_any_work(synth_home, sviml):
     assert Registry.from_settings(Settings()).list_runs() == []
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("nproc", [1, 2])
 def test_ctrl_c_checkpoints_marks_interrupted_and_resumes(synth_home, sviml, home, nproc):
     env = dict(os.environ, SVIML_HOME=str(home))
@@ -155,6 +159,10 @@ def test_ctrl_c_checkpoints_marks_interrupted_and_resumes(synth_home, sviml, hom
          # (40 steps of the tiny model could all pass between the first checkpoint and the signal).
          "train.max_steps=150", "train.save_every=10", "--name", "ctrl-c"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        # A terminal's foreground command has Ctrl-C's default action even when this test runs in a
+        # background job, whose shell ignores SIGINT for every process it starts (and an ignored
+        # signal stays ignored across exec, so `sviml` would rightly never see it).
+        preexec_fn=_default_sigint,
     )
     registry = Registry.from_settings(Settings())
     deadline = time.monotonic() + 600

@@ -133,7 +133,8 @@ class PretrainObjective(nn.Module):
             loss = loss + cfg.w_contrast * l_c
         if use_g:
             scale = logit_scale if cfg.ground_logit_scale else None
-            l_g = grounding_loss(video.regions, noun_emb, cfg.tau_g, self.rank, self.world_size, scale)
+            l_g = grounding_loss(video.regions, noun_emb, cfg.tau_g, self.rank, self.world_size, scale,
+                                 exclude_partner=cfg.grounding_negatives == "exclude_partner")
             loss = loss + cfg.w_ground * l_g
         if use_t:
             p = foreground_probability(video.clip, mask, cfg.tau_t)  # [B, Nt]

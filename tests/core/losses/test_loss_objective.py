@@ -80,6 +80,14 @@ def test_golden_loss_values_are_reproduced(make_batch) -> None:
         assert first[key] == pytest.approx(value, rel=1e-4, abs=1e-5), key
 
 
+def test_exclude_partner_changes_only_the_grounding_term(batch: dict) -> None:
+    out, with_grad, names = _grads(LossConfig(grounding_negatives="exclude_partner"), batch)
+    assert names - with_grad == set()  # every parameter still learns
+    default, _, _ = _grads(LossConfig(), batch)
+    assert out["loss_contrast"] == default["loss_contrast"] and out["loss_temporal"] == default["loss_temporal"]
+    assert out["loss_ground"] < default["loss_ground"]  # one negative fewer per row
+
+
 def test_paste_off_pools_the_whole_clip(batch: dict) -> None:
     torch.manual_seed(0)
     model = create_model("tiny").eval()
@@ -93,6 +101,8 @@ def test_inconsistent_configs_are_refused(batch: dict) -> None:
     model = create_model("tiny")
     with pytest.raises(UserError, match="needs loss.paste=true"):
         validate_config(LossConfig, {"paste": False}, "loss")  # L_t needs the paste mask
+    with pytest.raises(UserError, match="exclude_partner needs loss.paste=true"):
+        validate_config(LossConfig, {"paste": False, "w_temporal": 0, "grounding_negatives": "exclude_partner"}, "loss")
     with pytest.raises(UserError, match="all loss weights are 0"):
         validate_config(LossConfig, {"w_contrast": 0, "w_ground": 0, "w_temporal": 0}, "loss")
     with pytest.raises(UserError, match="loss.w_ground: input should be greater than or equal to 0"):

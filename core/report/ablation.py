@@ -251,7 +251,8 @@ def build_ablation_table(
     book = number_footnotes(groups, rows, notes)
     table_notes = ["Measured cells: mean ± sample standard deviation over the runs (seeds) of each "
                    "loss combination; (n=k) where fewer runs than the row's count have that number.",
-                   f"Rows 'X − {_row_label(base)}': {PAIRED_NOTE}."]
+                   f"Rows 'X − {_row_label(base)}': X's paired difference against the baseline variant, "
+                   f"{_row_label(base)} (see their footnote)."]
     if any(column.synthetic for column in columns.values()):
         table_notes.append(SYNTHETIC_NOTE)
     title = f"Loss ablation (paper Table 6 layout){f': study {study}' if study else ''}"

@@ -13,7 +13,7 @@ from sviml_cli.output import JSON_OUTPUT, format_time, print_json, print_table
 
 app = typer.Typer(help="Register, inspect, verify and forget datasets.", no_args_is_help=True)
 
-SYNTH_SIZES = ("tiny", "small", "medium")
+SYNTH_SIZES = ("tiny", "small", "medium", "study")  # core/data/synth/sizes.py
 
 
 def _dataset_record(dataset) -> dict:  # noqa: ANN001 (core.registry.Dataset)
@@ -260,7 +260,8 @@ def add_dataset(
                                      "present); ucf101/hmdb51: 1, 2, 3 or all (three datasets NAME-split1..3)."),
     fps: float | None = typer.Option(None, "--fps", help="Frame rate of videos stored as frame folders "
                                      "(<id>/img_00001.jpg), when the annotations do not give durations."),
-    size: str = typer.Option("small", "--size", help="synth only: tiny (tests), small (the demo) or medium."),
+    size: str = typer.Option("small", "--size", help="synth only: tiny (tests), small (the demo), medium, "
+                                "or study (small's pre-training data, larger evaluation splits)."),
     seed: int = typer.Option(0, "--seed", help="synth only: the generator's seed."),
     workers: int | None = typer.Option(None, "--workers", help="synth only: generator processes."),
     regenerate: bool = typer.Option(False, "--regenerate", help="synth only: generate again over an earlier "

@@ -38,7 +38,8 @@ def report(
     fmt: str = typer.Option("table", "--format", "-f", help="table, md, csv, json or html."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the report to this file."),
     plots: Path | None = typer.Option(None, "--plots", help="Write PNG plots here (html: <home>/report/plots)."),
-    baseline: str | None = typer.Option(None, "--baseline", help="Add deltas against this run."),
+    baseline: str | None = typer.Option(None, "--baseline", help="Add deltas against this run; with --ablation, "
+                                           "the variant the others are paired against (default: the first)."),
     ablation: bool = typer.Option(False, "--ablation", help="The loss ablation in the paper's Table 6 layout."),
     study: str | None = typer.Option(None, "--study", help="With --ablation: the study (runs tagged ablation=NAME)."),
     paper: str = typer.Option("all", "--paper", help="Paper rows: all (with its baselines), svilm, or none."),

@@ -19,6 +19,8 @@ import math
 import torch
 from torch import Tensor
 
+PARTNER_SHIFT = 1  # sample i's background comes from sample (i + PARTNER_SHIFT) mod B
+
 
 def sample_spans(batch: int, nt: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
     """Foreground start and length per sample -> (s [B], d [B]) on the generator's device."""
@@ -48,6 +50,6 @@ def cut_and_paste(frames: Tensor, tubelet: int, generator: torch.Generator | Non
     t = torch.arange(nt, device=frames.device)  # [Nt]
     mask = (t >= s[:, None]) & (t < (s + d)[:, None])  # [B, Nt]
     keep = mask.repeat_interleave(tubelet, dim=1)[:, :, None, None, None]  # [B, T, 1, 1, 1]
-    partner = frames.roll(shifts=-1, dims=0)  # row i holds sample (i+1) mod B
+    partner = frames.roll(shifts=-PARTNER_SHIFT, dims=0)  # row i holds sample (i+1) mod B
     pasted = torch.where(keep, frames, partner)  # [B, T, 3, H, W]
     return pasted, mask.float()

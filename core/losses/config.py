@@ -6,6 +6,13 @@ Interplay of the switches:
 - `pool="foreground"` (default) pools the global video embedding u over the pasted clip's
   foreground positions (the caption describes only them); `pool="clip"` pools over all
   positions. Without pasting the whole clip is the foreground, so both agree.
+- `grounding_negatives="all"` (default, the paper) uses every other clip of the (gathered) batch
+  as L_g's negatives; `"exclude_partner"` drops each clip's paste partner, whose frames fill the
+  clip's background (a choice beyond the paper, `core/losses/grounding.py`). It needs `paste=True`.
+- `ground_clip="pasted"` (default, the paper) takes L_g's regions from the cut-and-paste clip,
+  whose background shows the partner; `"original"` takes them from a second pass of the video
+  tower over the un-pasted clip (a choice beyond the paper; about one more video-tower pass per
+  step). It needs `paste=True` and `grounding_negatives="all"` (an un-pasted clip has no partner).
 - A weight of 0 skips that term's compute: no noun prompts are encoded and no region features
   are built for `w_ground=0`; captions are not encoded for `w_contrast=0`.
 """
@@ -29,6 +36,10 @@ class LossConfig(ConfigModel):
     pool: Literal["foreground", "clip"] = "foreground"  # [choice] temporal pooling of u
     tau_t: float = Field(0.1, gt=0)  # [choice] temporal grouping softmax temperature
     tau_g: float = Field(0.1, gt=0)  # [choice] noun -> region softmax temperature, and L_g's InfoNCE temperature
+    # [beyond the paper] "exclude_partner": the paste partner is not one of L_g's negatives (it may show the nouns)
+    grounding_negatives: Literal["all", "exclude_partner"] = "all"
+    # [beyond the paper] "original": L_g grounds nouns in regions of the un-pasted clip (a second video pass)
+    ground_clip: Literal["pasted", "original"] = "pasted"
     ground_logit_scale: bool = False  # use the model's learnable logit scale for L_g's InfoNCE instead of 1/tau_g
     num_nouns: int = Field(2, ge=1)  # K noun prompts per caption
     text_pooling: Literal["cls", "mean"] | None = None  # None: the model's text.pooling; else overrides it
@@ -40,4 +51,11 @@ class LossConfig(ConfigModel):
             raise ValueError("all loss weights are 0: nothing to train")
         if self.w_temporal > 0 and not self.paste:
             raise ValueError("loss.w_temporal > 0 needs loss.paste=true (its targets are the paste mask)")
+        if self.grounding_negatives == "exclude_partner" and not self.paste:
+            raise ValueError("loss.grounding_negatives=exclude_partner needs loss.paste=true (no paste, no partner)")
+        if self.ground_clip == "original" and not self.paste:
+            raise ValueError("loss.ground_clip=original needs loss.paste=true (without pasting every clip is original)")
+        if self.ground_clip == "original" and self.grounding_negatives == "exclude_partner":
+            raise ValueError("loss.grounding_negatives=exclude_partner does not apply with loss.ground_clip=original "
+                             "(an un-pasted clip shows no partner)")
         return self

@@ -9,7 +9,8 @@ Batch keys (all others are ignored):
   noun_ids      long  [B, K, Ln]  noun_mask    long [B, K, Ln]   ("A photo of a {noun}.")
 
 Per step: cut-and-paste (if `cfg.paste`) -> video tower (u pooled over the foreground when
-`cfg.pool == "foreground"`) -> text tower on captions and noun prompts (one call when their
+`cfg.pool == "foreground"`; a second pass over the un-pasted clip for L_g's regions when
+`cfg.ground_clip == "original"`) -> text tower on captions and noun prompts (one call when their
 lengths are close) -> L = w_t L_t + w_g L_g + w_c L_contrast, each loss in fp32.
 """
 
@@ -111,17 +112,21 @@ class PretrainObjective(nn.Module):
     def forward(self, batch: Mapping[str, Tensor]) -> dict[str, Tensor]:
         cfg = self.cfg
         device = self.model.log_logit_scale.device
-        frames = batch["frames"].to(device, non_blocking=True)  # [B, T, 3, H, W]
+        frames = original = batch["frames"].to(device, non_blocking=True)  # [B, T, 3, H, W]
         mask = None
         if cfg.paste:
             frames, mask = cut_and_paste(frames, self.model.cfg.video.tubelet, self.generator)  # mask [B, Nt]
         pool_mask = mask if cfg.pool == "foreground" else None
         use_c, use_g, use_t = cfg.w_contrast > 0, cfg.w_ground > 0, cfg.w_temporal > 0
+        ground_original = use_g and cfg.ground_clip == "original"
 
         with self._autocast(device):
             # Text first: its host read of the masks then waits on nothing queued on the device.
             caption_emb, noun_emb = self._encode_text(batch, use_c, use_g, device)
-            video = self.model.encode_video(frames, pool_mask, with_regions=use_g)
+            video = self.model.encode_video(frames, pool_mask, with_regions=use_g and not ground_original)
+            regions = video.regions  # [B, M, D] or None
+            if ground_original:  # L_g's regions from the un-pasted clip: no partner in its background
+                regions = self.model.encode_video(original, None, with_regions=True).regions  # [B, M, D]
 
         logit_scale = self.model.logit_scale()
         zero = torch.zeros((), device=device)
@@ -133,7 +138,8 @@ class PretrainObjective(nn.Module):
             loss = loss + cfg.w_contrast * l_c
         if use_g:
             scale = logit_scale if cfg.ground_logit_scale else None
-            l_g = grounding_loss(video.regions, noun_emb, cfg.tau_g, self.rank, self.world_size, scale)
+            l_g = grounding_loss(regions, noun_emb, cfg.tau_g, self.rank, self.world_size, scale,
+                                 exclude_partner=cfg.grounding_negatives == "exclude_partner")
             loss = loss + cfg.w_ground * l_g
         if use_t:
             p = foreground_probability(video.clip, mask, cfg.tau_t)  # [B, Nt]

@@ -39,7 +39,7 @@ class ReportOptions:
     format: str = "table"
     out: Path | None = None
     plots: Path | None = None
-    baseline: str | None = None
+    baseline: str | None = None  # a run id; with `ablation`, the variant the others are paired against
     ablation: bool = False
     study: str | None = None
     paper: str = "all"  # all: S-ViLM and the paper's baselines; svilm; none
@@ -64,8 +64,6 @@ def _check(options: ReportOptions) -> None:
         raise UserError(f"unknown format {options.format!r}; choose one of {', '.join(FORMATS)}")
     if options.paper not in PAPER_CHOICES:
         raise UserError(f"unknown --paper {options.paper!r}; choose one of {', '.join(PAPER_CHOICES)}")
-    if options.ablation and options.baseline:
-        raise UserError("--baseline does not apply to --ablation (its rows are loss combinations, not runs)")
     if options.study and not options.ablation:
         raise UserError("--study selects an ablation study: use it with --ablation")
 
@@ -106,7 +104,8 @@ def build_report(settings: Settings, options: ReportOptions) -> ReportOutput:
     reader = open_reader(settings.database_url)
     try:
         selection = select_runs(reader, run_ids=options.runs, last=options.last, name=options.name,
-                                tasks=options.tasks, baseline=options.baseline, where=where)
+                                tasks=options.tasks, baseline=None if options.ablation else options.baseline,
+                                where=where)
     finally:
         reader.close()
     for task in options.tasks or ():
@@ -119,7 +118,8 @@ def build_report(settings: Settings, options: ReportOptions) -> ReportOutput:
     if options.ablation:
         from core.report.ablation import build_ablation_table
 
-        table = build_ablation_table(selection.results, selection.runs, study=options.study)
+        table = build_ablation_table(selection.results, selection.runs, study=options.study,
+                                     baseline=options.baseline)
     else:
         from core.report.table import build_table
 

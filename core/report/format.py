@@ -30,14 +30,36 @@ def delta_is_better(delta: float, column: Column) -> bool | None:
 
 
 def cell_text(cell: Cell, row: Row) -> str:
-    """The number as shown, without markup: `31.2`, or for an ablation mean `24.1 ± 0.3 (n=2)`."""
+    """The number as shown, without markup: `31.2`, for an ablation mean `24.1 ± 0.3 (n=2)`, for a
+    paired difference `+3.0 ± 0.6 SE (>2 SE)` or `+3.0 (n=1, no SE)`."""
+    if row.paired_with is not None:
+        return paired_text(cell, row)
     text = format_number(cell.value)
     if cell.std is not None:
         text += f" ± {format_number(cell.std)}"
+    return text + _count_note(cell, row)
+
+
+def _count_note(cell: Cell, row: Row) -> str:
+    """` (n=2)` where fewer runs (or seed pairs) stand behind this cell than the row's `runs`."""
     runs = row.fields.get("runs", "")
-    if cell.count is not None and runs.isdigit() and cell.count < int(runs):
-        text += f" (n={cell.count})"
-    return text
+    return f" (n={cell.count})" if cell.count is not None and runs.isdigit() and cell.count < int(runs) else ""
+
+
+def paired_text(cell: Cell, row: Row) -> str:
+    """A paired difference: signed mean ± standard error, `(>2 SE)` when it is a finding."""
+    text = format_delta(cell.value)
+    if cell.se is None:
+        return f"{text} (n=1, no SE)"
+    text += f" ± {format_number(cell.se)} SE"
+    if cell.verdict in ("better", "worse"):
+        text += " (>2 SE)"
+    return text + _count_note(cell, row)
+
+
+def verdict_is_better(cell: Cell) -> bool | None:
+    """A paired cell's verdict as better (True) / worse (False) / neither (None), for colouring."""
+    return {"better": True, "worse": False}.get(cell.verdict or "")
 
 
 def superscript(number: int) -> str:

@@ -1,7 +1,8 @@
 """CSV: one line per number (tidy form), so that each value carries its protocol note.
 
 Columns: source (`paper` for the paper's numbers, also in the ablation's paper columns), row (run id, or paper/variant key), label, task, dataset, metric, value (full
-precision), std, count, n, delta, best, footnote, protocol, then the row's identity fields and
+precision), std, count, n, delta, best, footnote, protocol, se, verdict, paired_with (the ablation's
+paired-difference rows: standard error, better/worse/tie at 2 SE, the baseline variant), then the row's identity fields and
 differing config keys. A missing result has no line; pivot it back in a spreadsheet or pandas.
 """
 
@@ -13,7 +14,7 @@ import io
 from core.report.table_model import MEASURED, ReportTable
 
 FIXED = ["source", "row", "label", "task", "dataset", "synthetic", "metric", "value", "std", "count", "n",
-         "delta", "best", "footnote", "protocol"]
+         "delta", "best", "footnote", "protocol", "se", "verdict", "paired_with"]
 
 
 def _plain(value: object) -> str:
@@ -37,6 +38,7 @@ def render_csv(table: ReportTable) -> str:
             writer.writerow([
                 column.source if column.source != MEASURED else row_source, row.key, row.label, column.task, column.dataset, int(column.synthetic), column.metric,
                 _plain(cell.value), _plain(cell.std), _plain(cell.count), _plain(cell.n), _plain(cell.delta),
-                int(cell.best), _plain(cell.footnote), notes.get(cell.footnote, ""), *identity,
+                int(cell.best), _plain(cell.footnote), notes.get(cell.footnote, ""), _plain(cell.se),
+                _plain(cell.verdict), _plain(row.paired_with), *identity,
             ])
     return out.getvalue()

@@ -39,6 +39,9 @@ def _value(row: Row, column: Column) -> str:
     text = escape(fmt.cell_text(cell, row))
     if cell.best:
         text = f"<strong>{text}</strong>"
+    verdict = fmt.verdict_is_better(cell)
+    if verdict is not None:
+        text = f'<span class="{"better" if verdict else "worse"}">{text}</span>'
     if cell.footnote is not None:
         text += f'<sup><a href="#fn-{cell.footnote}">{cell.footnote}</a></sup>'
     if cell.delta is not None:

@@ -22,7 +22,9 @@ def _value(row: Row, column: Column) -> Any:
     cell = row.cells.get(column.key)
     if cell is None:
         return Text("")
-    text = Text(fmt.cell_text(cell, row), style="bold" if cell.best else "")
+    better = fmt.verdict_is_better(cell)
+    style = "bold" if cell.best else "" if better is None else ("green" if better else "red")
+    text = Text(fmt.cell_text(cell, row), style=style)
     if cell.footnote is not None:
         text.append(fmt.superscript(cell.footnote), style="dim")
     if cell.delta is not None:

@@ -82,7 +82,7 @@ def build_groups(columns: Iterable[Column]) -> list[ColumnGroup]:
 
 def flag_best(rows: Sequence[Row], columns: Iterable[Column]) -> None:
     """Mark the best measured value of each column (ties all marked); needs two values to compare."""
-    measured = [row for row in rows if row.source == MEASURED]
+    measured = [row for row in rows if row.source == MEASURED and row.paired_with is None]  # not differences
     for column in columns:
         if column.source != MEASURED:
             continue

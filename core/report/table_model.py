@@ -57,7 +57,9 @@ class Cell:
     best: bool = False
     delta: float | None = None  # value minus the baseline run's value
     std: float | None = None  # ablation: standard deviation over seeds
-    count: int | None = None  # ablation: runs (seeds) behind the mean
+    count: int | None = None  # ablation: runs (seeds) behind the mean; paired rows: seeds paired
+    se: float | None = None  # ablation paired rows: standard error of the mean paired difference
+    verdict: str | None = None  # ablation paired rows: "better" | "worse" | "tie" (2 SE), None without an SE
     n: int | None = None  # queries or videos behind the number
 
 
@@ -72,6 +74,7 @@ class Row:
     config: dict[str, str] = field(default_factory=dict)  # the config keys that differ between runs
     cells: dict[str, Cell] = field(default_factory=dict)  # column key -> cell; absent = missing
     baseline: bool = False
+    paired_with: str | None = None  # ablation: this row is (variant - the named baseline row), seed by seed
 
 
 @dataclass

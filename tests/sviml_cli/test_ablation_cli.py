@@ -31,3 +31,11 @@ def test_tiny_study_trains_evaluates_and_a_rerun_skips(synth_home, sviml):
     table = sviml("report", "--ablation", "--study", "tiny", "--format", "md")
     assert table.returncode == 0, table.stderr
     assert "contrastive" in table.stdout.lower()
+    assert "| all three (S-ViLM) − contrastive only | paired | 1 | 0 |" in table.stdout  # one seed: no SE
+    assert "(n=1, no SE)" in table.stdout
+
+    paired = sviml("report", "--ablation", "--study", "tiny", "--baseline", "full", "--format", "csv")
+    assert paired.returncode == 0, paired.stderr
+    assert "contrastive only − all three (S-ViLM)" in paired.stdout
+    wrong = sviml("report", "--ablation", "--study", "tiny", "--baseline", "nope")
+    assert wrong.returncode == 2 and "no variant 'nope'" in wrong.stderr

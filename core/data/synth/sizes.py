@@ -2,6 +2,12 @@
 
 tiny: the tests (whole suite in seconds). small: the demo (under 3 minutes on 2 cores; enough
 for a small model to learn). medium: the ablation study (about 4-5x small, under 20 minutes).
+study: small's pre-training part video for video (each video's draws are keyed by its index, so
+the same count gives the same clips) with larger evaluation parts, so that a seed-paired study
+can tell differences of about 2 points: 1,000 MSR-VTT test videos (the real 1k-A size; retrieval
+chance 0.1 instead of small's 0.5), 3x the MSVD-QA videos, UCF101-style groups of 4-7 clips
+(~460 split-1 test clips instead of ~125) and 400 ActivityNet-style videos (100 validation
+instead of 24).
 """
 
 from __future__ import annotations
@@ -40,6 +46,11 @@ SUITE_SIZES: dict[str, SuiteSize] = {
         pretrain_videos=9600, msrvtt_videos=3500, msrvtt_test=1000, msrvtt_captions=5, msrvtt_qa_per_video=5,
         msvd_videos=1600, msvd_qa_per_video=6, ucf_groups=tuple(range(1, 26)), ucf_clips=(4, 7),
         hmdb_per_class=160, anet_videos=400, anet_seconds=(20, 60),
+    ),
+    "study": SuiteSize(
+        pretrain_videos=2400, msrvtt_videos=1500, msrvtt_test=1000, msrvtt_captions=5, msrvtt_qa_per_video=5,
+        msvd_videos=960, msvd_qa_per_video=6, ucf_groups=tuple(range(1, 26)), ucf_clips=(4, 7),
+        hmdb_per_class=40, anet_videos=400, anet_seconds=(20, 60),
     ),
 }
 

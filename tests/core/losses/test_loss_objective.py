@@ -80,6 +80,30 @@ def test_golden_loss_values_are_reproduced(make_batch) -> None:
         assert first[key] == pytest.approx(value, rel=1e-4, abs=1e-5), key
 
 
+def test_exclude_partner_changes_only_the_grounding_term(batch: dict) -> None:
+    out, with_grad, names = _grads(LossConfig(grounding_negatives="exclude_partner"), batch)
+    assert names - with_grad == set()  # every parameter still learns
+    default, _, _ = _grads(LossConfig(), batch)
+    assert out["loss_contrast"] == default["loss_contrast"] and out["loss_temporal"] == default["loss_temporal"]
+    assert out["loss_ground"] < default["loss_ground"]  # one negative fewer per row
+
+
+def test_ground_clip_original_grounds_in_the_unpasted_clip(batch: dict) -> None:
+    out, with_grad, names = _grads(LossConfig(ground_clip="original"), batch)
+    assert names - with_grad == set()
+    default, _, _ = _grads(LossConfig(), batch)
+    # The pasted pass still makes u and z: L_c and L_t are unchanged; L_g sees other regions.
+    assert out["loss_contrast"] == default["loss_contrast"] and out["loss_temporal"] == default["loss_temporal"]
+    assert out["loss_ground"] != default["loss_ground"]
+    # Without Gumbel noise, L_g over the un-pasted clip is exactly L_g of a run that does not paste.
+    losses = []
+    for cfg in (LossConfig(ground_clip="original", w_temporal=0.0), LossConfig(paste=False, w_temporal=0.0)):
+        torch.manual_seed(0)
+        model = create_model("tiny").eval()
+        losses.append(PretrainObjective(model, cfg, generator=torch.Generator().manual_seed(0))(batch)["loss_ground"])
+    torch.testing.assert_close(losses[0], losses[1], rtol=0, atol=1e-6)
+
+
 def test_paste_off_pools_the_whole_clip(batch: dict) -> None:
     torch.manual_seed(0)
     model = create_model("tiny").eval()
@@ -93,6 +117,12 @@ def test_inconsistent_configs_are_refused(batch: dict) -> None:
     model = create_model("tiny")
     with pytest.raises(UserError, match="needs loss.paste=true"):
         validate_config(LossConfig, {"paste": False}, "loss")  # L_t needs the paste mask
+    with pytest.raises(UserError, match="exclude_partner needs loss.paste=true"):
+        validate_config(LossConfig, {"paste": False, "w_temporal": 0, "grounding_negatives": "exclude_partner"}, "loss")
+    with pytest.raises(UserError, match="ground_clip=original needs loss.paste=true"):
+        validate_config(LossConfig, {"paste": False, "w_temporal": 0, "ground_clip": "original"}, "loss")
+    with pytest.raises(UserError, match="does not apply with loss.ground_clip=original"):
+        validate_config(LossConfig, {"ground_clip": "original", "grounding_negatives": "exclude_partner"}, "loss")
     with pytest.raises(UserError, match="all loss weights are 0"):
         validate_config(LossConfig, {"w_contrast": 0, "w_ground": 0, "w_temporal": 0}, "loss")
     with pytest.raises(UserError, match="loss.w_ground: input should be greater than or equal to 0"):

@@ -45,7 +45,7 @@ def test_mean_std_and_seed_counts():
     runs, results = _study()
     table = build_ablation_table(results, runs)
     assert table.title.endswith("study loss")
-    rows = {row.label: row for row in table.rows}
+    rows = {row.label: row for row in table.rows if row.paired_with is None}
     assert list(rows) == list(LABELS.values())
     for variant, label in LABELS.items():
         row = rows[label]
@@ -107,5 +107,5 @@ def test_markdown_rows_line_up_with_the_header():
     lines = [line for line in render_markdown(build_ablation_table(results, runs)).splitlines()
              if line.startswith("|")]
     widths = {line.count(" | ") for line in lines}
-    assert len(lines) == 6 and len(widths) == 1  # header, rule, 4 variants: one cell count
+    assert len(lines) == 9 and len(widths) == 1  # header, rule, 4 variants, 3 paired rows: one cell count
     assert lines[2].startswith("| contrastive only | L_c | 3 | 0, 1, 2 |")

@@ -45,3 +45,16 @@ def test_another_seed_gives_other_data() -> None:
         # The tiny UCF-style lists are pure structure (one clip per class and group); the rest draw.
         if a.name != "synth-ucf":
             assert a.files != b.files, a.name
+
+
+def test_the_study_size_keeps_small_pretraining_data_and_grows_the_evaluation_splits() -> None:
+    """`study`: the same pre-training clips as `small` (draws keyed by video index, not by suite size),
+    and at least 4x the test/validation videos of the noisy Table 6 columns."""
+    planners = {name: planner for name, _, planner in PARTS}
+    small, study = suite_size("small"), suite_size("study")
+    a, b = planners["synth-pretrain"](small, 0), planners["synth-pretrain"](study, 0)
+    assert a.files == b.files and [v.spec for v in a.videos] == [v.spec for v in b.videos]
+    assert a.counts == b.counts
+    for part, key in (("synth-msrvtt", "test_1k_a"), ("synth-ucf", "split1_test"), ("synth-anet", "validation")):
+        before, after = planners[part](small, 0).counts[key], planners[part](study, 0).counts[key]
+        assert after >= 3.5 * before, (part, before, after)

@@ -4,6 +4,16 @@ Input uint8 `[T, H, W, 3]` (numpy or torch, as `video.py` decodes); output a uin
 `[T, 3, S, S]`. Clips stay uint8 (the model normalises): a DataLoader moves them between
 processes 4x cheaper than float.
 
+The output is a channels-first *view* of channels-last memory (strides of `[T, S, S, 3]`): each
+frame is resized straight into its slot of one `[T, S, S, 3]` buffer, and nothing transposes it
+on the CPU. The collations' stacks (`np.stack`, `torch.stack`) keep that layout, so a batch reads
+as `[B, T, 3, S, S]` with channels-last memory, and the first copy that needs another layout is
+the model's own tubelet embedding (`core/model/layers.py`, whose permute and reshape copy the
+frames once whatever their layout; on a GPU, after the transfer). Materialising channels-first
+here cost a second full copy of every clip (~1.4 ms for 16 frames at 224 px, 15-30% of what the
+loader added to decoding on cheap compressed clips: BENCHMARKS.md). Whoever needs a contiguous
+tensor calls `.contiguous()`.
+
 The work is done in numpy and OpenCV, single-threaded, not with torch ops: torch would
 parallelise these tiny tensors over its intra-op thread pool, which the training step in the
 same process owns (with 0 workers) and where every barrier costs milliseconds when the cores
@@ -21,6 +31,7 @@ import cv2
 import numpy as np
 import torch
 from torch import Tensor
+from torch.utils.data import get_worker_info
 
 # Frames are 64-224 px: splitting one resize over threads costs more than it saves, and the
 # loader's parallelism is its worker processes.
@@ -35,19 +46,54 @@ def as_array(frames: np.ndarray | Tensor) -> np.ndarray:
     return clip
 
 
-def resize(clip: np.ndarray, height: int, width: int) -> np.ndarray:
-    """uint8 [T, h, w, 3] -> uint8 [T, height, width, 3]."""
+def resize(clip: np.ndarray, height: int, width: int, flip: bool = False) -> np.ndarray:
+    """uint8 [T, h, w, 3] -> uint8 [T, height, width, 3] (a new array), mirrored left-right if `flip`."""
     h, w = clip.shape[1:3]
+    out = np.empty((clip.shape[0], height, width, 3), dtype=np.uint8)  # [T, height, width, 3]
     if (h, w) == (height, width):
-        return clip
+        if flip:
+            for t, frame in enumerate(clip):
+                cv2.flip(frame, 1, dst=out[t])
+        else:
+            np.copyto(out, clip)
+        return out
     # INTER_AREA antialiases but costs 2-8x more; aliasing only matters from 2x shrinking on.
     interpolation = cv2.INTER_AREA if h >= 2 * height and w >= 2 * width else cv2.INTER_LINEAR
-    return np.stack([cv2.resize(frame, (width, height), interpolation=interpolation) for frame in clip])
+    # Each frame is written into its slot (no per-frame arrays to stack); a flip costs one more
+    # frame-sized copy through `scratch` (OpenCV cannot flip in place).
+    scratch = np.empty((height, width, 3), dtype=np.uint8) if flip else None
+    for t, frame in enumerate(clip):
+        if scratch is None:
+            cv2.resize(frame, (width, height), dst=out[t], interpolation=interpolation)
+        else:
+            cv2.resize(frame, (width, height), dst=scratch, interpolation=interpolation)
+            cv2.flip(scratch, 1, dst=out[t])
+    return out
 
 
-def to_channels_first(clip: np.ndarray) -> Tensor:
-    """uint8 [T, H, W, 3] -> contiguous uint8 tensor [T, 3, H, W]."""
-    return torch.from_numpy(np.ascontiguousarray(clip.transpose(0, 3, 1, 2)))
+def channels_first_view(clip: np.ndarray) -> Tensor:
+    """uint8 [T, H, W, 3] -> uint8 tensor [T, 3, H, W], a view (no copy; not contiguous)."""
+    return torch.from_numpy(clip).permute(0, 3, 1, 2)
+
+
+def stack_frames(clips: list[Tensor]) -> Tensor:
+    """N uint8 clips [T, 3, S, S] (any layout) -> uint8 [N, T, 3, S, S] with channels-last memory.
+
+    One copy. In a DataLoader worker the batch is written straight into shared memory, as torch's
+    default collation does, so that the worker's queue sends a handle instead of copying the
+    batch a second time. numpy does the copy: torch.stack would split it over the intra-op pool
+    that the training step in the same process owns (with 0 workers).
+    """
+    T, C, H, W = clips[0].shape
+    shape = (len(clips), T, H, W, C)  # channels-last memory
+    if get_worker_info() is not None:
+        storage = torch.UntypedStorage._new_shared(math.prod(shape))
+        memory = torch.empty(0, dtype=torch.uint8).set_(storage).view(shape)
+    else:
+        memory = torch.empty(shape, dtype=torch.uint8)
+    batch = memory.permute(0, 1, 4, 2, 3)  # [N, T, 3, S, S]
+    np.stack([clip.numpy() for clip in clips], out=batch.numpy())
+    return batch
 
 
 @dataclass(frozen=True)
@@ -84,8 +130,8 @@ class TrainTransform:
         """uint8 [T, H, W, 3] -> uint8 [T, 3, S, S]: crop `box`, resize to S x S, mirror if `flip`."""
         clip = as_array(frames)  # [T, H, W, 3]
         top, left, h, w = box
-        clip = resize(clip[:, top : top + h, left : left + w], self.size, self.size)  # [T, S, S, 3]
-        return to_channels_first(clip[:, :, ::-1] if flip else clip)  # [T, 3, S, S]
+        clip = resize(clip[:, top : top + h, left : left + w], self.size, self.size, flip)  # [T, S, S, 3]
+        return channels_first_view(clip)  # [T, 3, S, S], channels-last memory
 
     def __call__(self, frames: np.ndarray | Tensor, rng: np.random.Generator) -> Tensor:
         clip = as_array(frames)  # [T, H, W, 3]
@@ -112,7 +158,7 @@ class EvalTransform:
         clip = self._resized(frames)
         h, w = clip.shape[1:3]
         top, left = (h - self.size) // 2, (w - self.size) // 2
-        return to_channels_first(clip[:, top : top + self.size, left : left + self.size])
+        return channels_first_view(clip[:, top : top + self.size, left : left + self.size])  # [T, 3, S, S]
 
     def views(self, frames: np.ndarray | Tensor) -> Tensor:
         """uint8 [T, H, W, 3] -> uint8 [C, T, 3, S, S], C = `crops` spatial crops."""

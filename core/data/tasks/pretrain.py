@@ -41,7 +41,7 @@ from core.data.noun_phrases import (
 from core.data.progress import Progress
 from core.data.tasks.clips import ClipReader, sample_rng, warn_skip
 from core.data.tokens import TokenTable, pad_ids
-from core.data.transforms import TrainTransform
+from core.data.transforms import TrainTransform, stack_frames
 from core.data.video import VideoReadError
 from core.errors import UserError
 
@@ -209,8 +209,7 @@ class PretrainCollate:
         if any("clip" in it for it in items):  # GPU decoding: plans (or clips a worker made) for DeviceBatches
             visual: dict[str, Any] = {"clips": [it.get("clip", it.get("frames")) for it in items]}
         else:
-            # numpy stack: torch.stack would split this copy over the training's thread pool
-            visual = {"frames": torch.from_numpy(np.stack([it["frames"].numpy() for it in items]))}  # [B, T, 3, S, S]
+            visual = {"frames": stack_frames([it["frames"] for it in items])}  # [B, T, 3, S, S]
         return {
             **visual,
             "caption_ids": caption_ids,  # [B, L]

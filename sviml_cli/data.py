@@ -256,8 +256,9 @@ def add_dataset(
     name: str | None = typer.Option(None, "--name", help="Registry name; default the kind."),
     videos: Path | None = typer.Option(None, "--videos", help="Folder holding the videos, when not under the root "
                                        "(e.g. MSR-VTT's videos for msrvtt-qa)."),
-    split: str | None = typer.Option(None, "--split", help="msrvtt: 9k, 7k, full or lavis (default: the first "
-                                     "present); ucf101/hmdb51: 1, 2, 3 or all (three datasets NAME-split1..3)."),
+    split: str | None = typer.Option(None, "--split", help="msrvtt: 9k, 7k, full, lavis (default: the first "
+                                     "present) or 9k-holdout (a held-out slice of 9k train as test, for "
+                                     "choosing settings); ucf101/hmdb51: 1, 2, 3 or all (three datasets NAME-split1..3)."),
     fps: float | None = typer.Option(None, "--fps", help="Frame rate of videos stored as frame folders "
                                      "(<id>/img_00001.jpg), when the annotations do not give durations."),
     size: str = typer.Option("small", "--size", help="synth only: tiny (tests), small (the demo), medium, "

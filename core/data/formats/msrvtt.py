@@ -8,6 +8,12 @@ Splits (`--split`, default: the first whose files are present, in this order):
 - `full`: the official split of `MSRVTT_data.json` (`videos[].split`): train 6,513 / val 497 /
   test 2,990 videos, every caption of each.
 - `lavis`: LAVIS's `retrieval_train.json`, `retrieval_val.json`, `retrieval_test.json`.
+- `9k-holdout`: for choosing pre-training settings without touching the test set. test = a
+  held-out slice of the 9k training videos (every k-th: 1,000 of 9,000, or 40% of a smaller
+  train split such as the synthetic suites'; the first caption of each, one per video as in
+  1k-A); train = the rest. A zero-shot evaluation on it is a validation set for a model that did
+  not pre-train on MSR-VTT (sviml pre-trains on other corpora); register it under its own name
+  (`--name msrvtt-holdout`) so its results sit beside, never in place of, 1k-A's.
 With no train files at all, only `test` (1k-A) is registered. The split's name goes into every
 result's protocol (`split_variant`) and the report's footnote: results on different splits are
 different benchmarks.
@@ -23,6 +29,7 @@ MSRVTT_Videos/, all/ or the root; any video extension or a frame folder.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from core.data.formats.common import field, find_file, load_json, locate, read_csv_table
@@ -36,12 +43,13 @@ LAYOUT = "MSRVTT_JSFUSION_test.csv, MSRVTT_train.9k.csv, MSRVTT_data.json and vi
 ANNOTATION_DIRS = ("", "annotation", "annotations", "anno_downstream", "msrvtt_data", "MSRVTT",
                    "MSRVTT/annotation", "MSRVTT/annotations")
 VIDEO_DIRS = ("videos/all", "videos", "MSRVTT/videos/all", "TrainValVideo", "TestVideo", "MSRVTT_Videos", "all", "")
-SPLITS = ("9k", "7k", "full", "lavis")
+SPLITS = ("9k", "7k", "full", "lavis", "9k-holdout")
 VARIANTS = {
     "9k": "MSR-VTT 9k train, 1k-A test",
     "7k": "MSR-VTT 7k train, 1k-A test",
     "full": "MSR-VTT official split (6,513 train / 497 val / 2,990 test)",
     "lavis": "LAVIS retrieval_{train,val,test}.json",
+    "9k-holdout": "MSR-VTT 9k train's held-out slice as test (settings selection, not a benchmark)",
     "1k-A": "MSR-VTT 1k-A test",
 }
 _TRAIN_FILES = {"9k": ("MSRVTT_train.9k.csv", "msrvtt_ret_train9k.json"),
@@ -158,6 +166,17 @@ class _Reader:
         return splits
 
 
+def holdout_split(train: list[Sample]) -> dict[str, list[Sample]]:
+    """Every k-th training video (1,000 of 9,000; 40% of a train split under 2,500) with its first
+    caption as `test`; the other videos, every caption, as `train`."""
+    count = min(1000, len(train) * 2 // 5)
+    if count < 2:
+        raise UserError(f"{KIND}: --split 9k-holdout needs a train split of at least 5 videos, got {len(train)}")
+    picked = {i * len(train) // count for i in range(count)}
+    held = [replace(train[i], captions=train[i].captions[:1]) for i in sorted(picked)]
+    return {"train": [s for i, s in enumerate(train) if i not in picked], "test": held}
+
+
 def _present(reader: _Reader) -> str | None:
     for variant in ("9k", "7k"):
         if any(find_file(reader.root, name, ANNOTATION_DIRS) for name in _TRAIN_FILES[variant]):
@@ -175,6 +194,11 @@ def read(root: Path, videos: Path | None = None, split: str | None = None) -> Da
     readers: dict[str, Callable[[], dict[str, list[Sample]]]] = {"full": reader.full, "lavis": reader.lavis}
     if variant in readers:
         splits = readers[variant]()
+    elif variant == "9k-holdout":
+        train = reader.train("9k")
+        if train is None:
+            raise UserError(f"{KIND}: --split 9k-holdout needs {' or '.join(_TRAIN_FILES['9k'])} under {root}")
+        splits = holdout_split(train)
     else:
         test = reader.test_1ka()
         if test is None:

@@ -47,6 +47,20 @@ def test_msrvtt_splits_and_their_protocol(tmp_path):
         read_index("msrvtt", root, split="8k")
 
 
+def test_msrvtt_9k_holdout_slice_for_choosing_settings(tmp_path):
+    """`9k-holdout`: 40% of a small 9k train split (every k-th video, its first caption) becomes
+    `test`, the rest stays `train`; disjoint, nothing lost, and never the 1k-A videos."""
+    root = make_msrvtt_variants(tmp_path / "m")
+    nine = read_index("msrvtt", root)
+    held = read_index("msrvtt", root, split="9k-holdout")
+    assert ids(held.split("test")) == ["video0", "video2"]  # 5 train videos -> 2 held out: positions 0 and 5 // 2
+    assert held.split("test")[0].captions == (CAPTIONS[0],)  # one caption per video, as in 1k-A
+    assert ids(held.split("train")) == ["video1", "video3", "video4"]
+    assert held.split("train")[0].captions == nine.split("train")[1].captions  # the rest keep every caption
+    assert not set(ids(held.split("test"))) & set(ids(nine.split("test")))
+    assert "held-out slice" in held.protocol["split_variant"]
+
+
 def test_lavis_retrieval_files(tmp_path):
     root = tmp_path / "l"
     for split, videos in (("train", [0, 1, 2]), ("test", [3, 4])):

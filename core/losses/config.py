@@ -13,6 +13,10 @@ Interplay of the switches:
   whose background shows the partner; `"original"` takes them from a second pass of the video
   tower over the un-pasted clip (a choice beyond the paper; about one more video-tower pass per
   step). It needs `paste=True` and `grounding_negatives="all"` (an un-pasted clip has no partner).
+- `ground_text_grad=True` (default, the paper) lets L_g's gradient reach the text tower through
+  the noun prompts, which share it with the captions; `False` detaches the prompts' embeddings in
+  L_g, so grounding trains the video tower only and the text tower learns from L_c alone (a
+  choice beyond the paper: the experiment of whether grounding should move the caption path).
 - A weight of 0 skips that term's compute: no noun prompts are encoded and no region features
   are built for `w_ground=0`; captions are not encoded for `w_contrast=0`.
 """
@@ -40,6 +44,8 @@ class LossConfig(ConfigModel):
     grounding_negatives: Literal["all", "exclude_partner"] = "all"
     # [beyond the paper] "original": L_g grounds nouns in regions of the un-pasted clip (a second video pass)
     ground_clip: Literal["pasted", "original"] = "pasted"
+    # [beyond the paper] False: L_g's gradient stops at the noun embeddings (the text tower learns from L_c only)
+    ground_text_grad: bool = True
     ground_logit_scale: bool = False  # use the model's learnable logit scale for L_g's InfoNCE instead of 1/tau_g
     num_nouns: int = Field(2, ge=1)  # K noun prompts per caption
     text_pooling: Literal["cls", "mean"] | None = None  # None: the model's text.pooling; else overrides it

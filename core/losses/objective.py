@@ -138,7 +138,8 @@ class PretrainObjective(nn.Module):
             loss = loss + cfg.w_contrast * l_c
         if use_g:
             scale = logit_scale if cfg.ground_logit_scale else None
-            l_g = grounding_loss(regions, noun_emb, cfg.tau_g, self.rank, self.world_size, scale,
+            nouns_for_g = noun_emb if cfg.ground_text_grad else noun_emb.detach()  # [B, K, D]
+            l_g = grounding_loss(regions, nouns_for_g, cfg.tau_g, self.rank, self.world_size, scale,
                                  exclude_partner=cfg.grounding_negatives == "exclude_partner")
             loss = loss + cfg.w_ground * l_g
         if use_t:

@@ -104,6 +104,19 @@ def test_ground_clip_original_grounds_in_the_unpasted_clip(batch: dict) -> None:
     torch.testing.assert_close(losses[0], losses[1], rtol=0, atol=1e-6)
 
 
+def test_ground_text_grad_off_keeps_grounding_out_of_the_text_tower(batch: dict) -> None:
+    """Same losses; with L_c off, the text tower then gets no gradient at all (L_g's stops at the
+    noun embeddings), while with it on (the default) L_g alone trains the text tower."""
+    base = {"w_contrast": 0.0, "w_temporal": 0.0}
+    on, with_on, names = _grads(LossConfig(**base), batch)
+    off, with_off, _ = _grads(LossConfig(**base, ground_text_grad=False), batch)
+    text = {n for n in names if n.startswith("text.")}
+    assert text and text <= with_on  # the paper's L_g trains the text tower
+    assert not text & with_off  # detached: no text parameter learns from L_g
+    assert with_off == with_on - text  # the video side is untouched
+    assert off["loss_ground"] == on["loss_ground"]  # the forward pass is the same
+
+
 def test_paste_off_pools_the_whole_clip(batch: dict) -> None:
     torch.manual_seed(0)
     model = create_model("tiny").eval()

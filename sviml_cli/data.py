@@ -233,9 +233,8 @@ def _add_synth(ctx: typer.Context, size: str, seed: int, root: Path | None, work
     registry = state(ctx).registry
     registered = []
     for part in parts:
-        meta = {"synthetic": True, "size": size, "seed": seed, "groundtruth": str(Path(part.root) / "groundtruth")}
-        registered.append(register_dataset(registry, part.kind, part.root, name=part.name, meta=meta,
-                                           progress=progress))
+        # The parts' meta (synthetic, size, seed, ground truth) comes from their manifests.
+        registered.append(register_dataset(registry, part.kind, part.root, name=part.name, progress=progress))
     # The pre-training part's noun phrases, so that `sviml run pretrain` is ready (seconds at these sizes).
     from core.data.prepare import prepare_dataset
 

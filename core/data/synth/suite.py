@@ -9,6 +9,7 @@ nothing but the wall time.
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import shutil
@@ -107,6 +108,24 @@ def _write_annotations(plan: PartPlan, part_dir: Path, size: str, seed: int) -> 
                 "kind": plan.kind, "size": size, "seed": seed, "counts": plan.counts,
                 "frame_size": [FRAME, FRAME], "fps": fps[0] if len(fps) == 1 else fps}
     (part_dir / MANIFEST).write_text(dumps(manifest) + "\n", encoding="utf-8")
+
+
+def part_meta(root: Path) -> dict | None:
+    """The registry meta of a generated part (synthetic, size, seed, ground truth) from its
+    manifest; None for a folder that is not one. Any `data add KIND --root PART` of a generated part
+    then gets the synthetic-only evaluations (grounding, fg/bg) and the report's synthetic marks,
+    e.g. a second registration of synth-msrvtt under another split variant."""
+    manifest = root / MANIFEST
+    if not manifest.is_file():
+        return None
+    try:
+        info = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict) or info.get("generator") != "sviml synthetic suite":
+        return None
+    return {"synthetic": True, "size": info.get("size"), "seed": info.get("seed"),
+            "groundtruth": str(root / GT_DIR)}
 
 
 def generate_suite(root: Path, size: str = "small", seed: int = 0, progress: Progress | None = None,

@@ -262,3 +262,20 @@ def test_workers_fork_when_the_main_script_cannot_be_reimported(monkeypatch: pyt
     assert suite._context().get_start_method() == "fork"
     monkeypatch.setattr(sys.modules["__main__"], "__file__", __file__)
     assert suite._context().get_start_method() == "spawn"
+
+
+def test_any_registration_of_a_generated_part_is_marked_synthetic(parts: dict[str, Path], registry) -> None:
+    """A generated part registered by hand (here synth-msrvtt as its 9k-holdout variant) carries the
+    suite's meta, so the synthetic-only evaluations (grounding, fg/bg) run on it; a real-format
+    folder without the manifest does not."""
+    from core.data.registration import register_dataset
+
+    held = register_dataset(registry, "msrvtt", parts["synth-msrvtt"], name="holdout", split="9k-holdout")
+    assert held.meta["synthetic"] is True and (held.meta["size"], held.meta["seed"]) == ("tiny", 0)
+    assert Path(held.meta["groundtruth"]) == parts["synth-msrvtt"] / "groundtruth"
+    assert "held-out slice" in held.meta["protocol"]["split_variant"]
+    override = register_dataset(registry, "msrvtt", parts["synth-msrvtt"], name="o", meta={"seed": 7})
+    assert override.meta["seed"] == 7 and override.meta["synthetic"] is True  # given meta wins
+    from core.data.synth.suite import part_meta
+
+    assert part_meta(parts["synth-msrvtt"] / "groundtruth") is None  # no manifest: not a part

@@ -17,6 +17,9 @@ Interplay of the switches:
   the noun prompts, which share it with the captions; `False` detaches the prompts' embeddings in
   L_g, so grounding trains the video tower only and the text tower learns from L_c alone (a
   choice beyond the paper: the experiment of whether grounding should move the caption path).
+- `ground_nce_tau` (default None: `tau_g`) is the temperature of L_g's InfoNCE alone; `tau_g` then
+  sets only the noun -> region assignment softmax. `ground_logit_scale=True` instead gives the
+  InfoNCE the model's learnable logit scale (shared with L_c). At most one of the two.
 - A weight of 0 skips that term's compute: no noun prompts are encoded and no region features
   are built for `w_ground=0`; captions are not encoded for `w_contrast=0`.
 """
@@ -46,6 +49,9 @@ class LossConfig(ConfigModel):
     ground_clip: Literal["pasted", "original"] = "pasted"
     # [beyond the paper] False: L_g's gradient stops at the noun embeddings (the text tower learns from L_c only)
     ground_text_grad: bool = True
+    # [beyond the paper] L_g's InfoNCE temperature on its own (None: tau_g, which then also sets the
+    # noun -> region assignment softmax); separates the two roles that tau_g plays
+    ground_nce_tau: float | None = Field(None, gt=0)
     ground_logit_scale: bool = False  # use the model's learnable logit scale for L_g's InfoNCE instead of 1/tau_g
     num_nouns: int = Field(2, ge=1)  # K noun prompts per caption
     text_pooling: Literal["cls", "mean"] | None = None  # None: the model's text.pooling; else overrides it
@@ -64,4 +70,7 @@ class LossConfig(ConfigModel):
         if self.ground_clip == "original" and self.grounding_negatives == "exclude_partner":
             raise ValueError("loss.grounding_negatives=exclude_partner does not apply with loss.ground_clip=original "
                              "(an un-pasted clip shows no partner)")
+        if self.ground_logit_scale and self.ground_nce_tau is not None:
+            raise ValueError("loss.ground_nce_tau and loss.ground_logit_scale=true both set L_g's InfoNCE scale: "
+                             "give one")
         return self

@@ -117,6 +117,25 @@ def test_ground_text_grad_off_keeps_grounding_out_of_the_text_tower(batch: dict)
     assert off["loss_ground"] == on["loss_ground"]  # the forward pass is the same
 
 
+def _ground_loss(cfg: LossConfig, batch: dict) -> float:
+    torch.manual_seed(0)
+    model = create_model("tiny").eval()  # eval: no Gumbel noise, so configs compare exactly
+    return PretrainObjective(model, cfg, generator=torch.Generator().manual_seed(0))(batch)["loss_ground"].item()
+
+
+def test_ground_nce_tau_sets_only_the_infonce_temperature(batch: dict) -> None:
+    """ground_nce_tau = tau_g is the default loss; another value changes L_g as the InfoNCE scale
+    alone would (the assignment softmax keeps tau_g), i.e. like the learnable scale set to 1/tau."""
+    default = _ground_loss(LossConfig(w_temporal=0.0), batch)
+    assert _ground_loss(LossConfig(w_temporal=0.0, ground_nce_tau=0.1), batch) == pytest.approx(default, rel=1e-6)
+    sharper = _ground_loss(LossConfig(w_temporal=0.0, ground_nce_tau=1 / 14.285714), batch)
+    learnable = _ground_loss(LossConfig(w_temporal=0.0, ground_logit_scale=True), batch)  # starts at 1/0.07
+    assert sharper != pytest.approx(default, rel=1e-3)
+    assert sharper == pytest.approx(learnable, rel=1e-5)
+    with pytest.raises(ValueError, match="give one"):
+        LossConfig(ground_nce_tau=0.05, ground_logit_scale=True)
+
+
 def test_paste_off_pools_the_whole_clip(batch: dict) -> None:
     torch.manual_seed(0)
     model = create_model("tiny").eval()

@@ -160,7 +160,10 @@ def register_dataset(
     present = [ref for ref in refs if ref.found is not None]
     broken, unreadable = _decode(index, _spread(present, DECODE_CHECKS), False, progress, f"{kind}: decoding a sample")
     problems += broken
-    record = {**(_synthetic_part(index.root) or {}), **(meta or {})}
+    from core.data.synth.suite import part_meta
+
+    # A generated synthetic part's manifest gives its meta (synthetic, size, seed, ground truth).
+    record = {**(part_meta(Path(index.root)) or {}), **(meta or {})}
     record.update({
         "coverage": _coverage(index, unreadable),
         "videos_total": len(refs),
@@ -182,13 +185,6 @@ def register_dataset(
         status="problems" if problems else "ok", problems=stored_problems(problems), meta=record, verified_at=utcnow(),
     )
     return registry.save_dataset(dataset)
-
-
-def _synthetic_part(root: Path) -> dict[str, Any] | None:
-    """A generated synthetic part's meta (`core.data.synth.suite.part_meta`), whoever registers it."""
-    from core.data.synth.suite import part_meta
-
-    return part_meta(Path(root))
 
 
 @dataclass

@@ -61,14 +61,16 @@ def grounding_loss(
     world_size: int = 1,
     logit_scale: Tensor | None = None,
     exclude_partner: bool = False,
+    nce_tau: float | None = None,
 ) -> Tensor:
     """regions R [B, M, D], nouns n [B, K, D] -> scalar L_g (fp32).
 
-    InfoNCE logits are S / tau, or S * logit_scale when one is given. `exclude_partner` drops each
-    clip's paste partner from its negatives (module docstring); it needs B >= 2.
+    `tau` is the noun -> region assignment temperature. InfoNCE logits are S / tau, S / nce_tau
+    when that is given, or S * logit_scale when one is given. `exclude_partner` drops each clip's
+    paste partner from its negatives (module docstring); it needs B >= 2.
     """
     regions, nouns = regions.float(), nouns.float()
-    scale = (1.0 / tau) if logit_scale is None else logit_scale.float()
+    scale = (1.0 / (nce_tau or tau)) if logit_scale is None else logit_scale.float()
     if world_size == 1:
         S_v = grounding_scores(regions, nouns, tau)  # [B, B]
         S_t = S_v.T  # [B, B]

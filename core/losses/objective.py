@@ -137,12 +137,11 @@ class PretrainObjective(nn.Module):
             l_c = contrastive_loss(video.embedding, caption_emb, logit_scale, self.rank, self.world_size)
             loss = loss + cfg.w_contrast * l_c
         if use_g:
-            scale = logit_scale if cfg.ground_logit_scale else None  # None: 1 / tau_g
-            if cfg.ground_nce_tau is not None:
-                scale = torch.tensor(1.0 / cfg.ground_nce_tau, device=device)
+            scale = logit_scale if cfg.ground_logit_scale else None  # None: 1 / (ground_nce_tau or tau_g)
             nouns_for_g = noun_emb if cfg.ground_text_grad else noun_emb.detach()  # [B, K, D]
             l_g = grounding_loss(regions, nouns_for_g, cfg.tau_g, self.rank, self.world_size, scale,
-                                 exclude_partner=cfg.grounding_negatives == "exclude_partner")
+                                 exclude_partner=cfg.grounding_negatives == "exclude_partner",
+                                 nce_tau=cfg.ground_nce_tau)
             loss = loss + cfg.w_ground * l_g
         if use_t:
             p = foreground_probability(video.clip, mask, cfg.tau_t)  # [B, Nt]

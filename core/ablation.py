@@ -54,6 +54,16 @@ class Study(ConfigModel):
     def plan(self) -> list[tuple[str, int]]:
         return [(variant, seed) for seed in self.seeds for variant in self.variants]
 
+    def only(self, variants: list[str]) -> Study:
+        """The same study restricted to some variants (file order kept), e.g. the paired arms first.
+
+        The runs keep the study's name and each variant's overrides, so the full study later finds
+        and skips them."""
+        unknown = [v for v in variants if v not in self.variants]
+        if unknown:
+            raise UserError(f"study {self.name}: no variant {unknown[0]!r}; variants: {', '.join(self.variants)}")
+        return self.model_copy(update={"variants": {v: o for v, o in self.variants.items() if v in variants}})
+
 
 @dataclass
 class StudyStep:

@@ -17,6 +17,8 @@ def ablation(
     ctx: typer.Context,
     study: str = typer.Option("small", "--study", help="Study name (recipes/configs/ablation/) or a YAML path."),
     nproc: int = typer.Option(1, "--nproc", help="Processes per training run."),
+    variants: str | None = typer.Option(
+        None, "--variants", help="Comma-separated variants to run now (e.g. the paired arms first); default: all."),
     detach: bool = typer.Option(False, "--detach", help="Run in the background; its log goes to <home>/ablation/."),
     as_json: bool = JSON_OUTPUT,
 ) -> None:
@@ -27,6 +29,8 @@ def ablation(
 
     app_state = state(ctx)
     plan = load_study(study, STUDY_DIR)
+    if variants:
+        plan = plan.only([v.strip() for v in variants.split(",") if v.strip()])
     validate_study(plan, launcher(ctx))
     if detach:
         log_dir = app_state.settings.home / "ablation"
@@ -34,7 +38,8 @@ def ablation(
         log = log_dir / f"{plan.name}.log"
         with open(log, "a") as handle:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "sviml_cli", "run", "ablation", "--study", study, "--nproc", str(nproc)],
+                [sys.executable, "-m", "sviml_cli", "run", "ablation", "--study", study, "--nproc", str(nproc),
+                 *(["--variants", variants] if variants else [])],
                 stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                 env=dict(os.environ, SVIML_HOME=str(app_state.settings.home)),
             )

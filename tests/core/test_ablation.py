@@ -51,6 +51,18 @@ def test_bad_study_files_are_user_errors(tmp_path, launcher):
         validate_study(load_study(str(bad), STUDY_DIR), launcher)
 
 
+def test_a_study_can_run_some_variants_first_with_the_same_runs():
+    study = load_study("small", STUDY_DIR)
+    first = study.only(["full", "contrastive"])
+    assert list(first.variants) == ["contrastive", "full"]  # the file's order, not the argument's
+    assert first.name == study.name and first.seeds == study.seeds
+    assert first.plan() == [(v, s) for s in study.seeds for v in ("contrastive", "full")]
+    for variant, seed in first.plan():  # same overrides, so the whole study later finds these runs
+        assert overrides_for(first, variant, seed) == overrides_for(study, variant, seed)
+    with pytest.raises(UserError, match="no variant 'nope'"):
+        study.only(["full", "nope"])
+
+
 def test_runs_are_found_by_their_tags(registry):
     study = load_study("tiny", STUDY_DIR)
     registry.create_run(Run(recipe="pretrain", config_name="tiny", tags={"ablation": "tiny", "variant": "full", "seed": 0}))

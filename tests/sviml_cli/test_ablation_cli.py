@@ -27,6 +27,11 @@ def test_tiny_study_trains_evaluates_and_a_rerun_skips(synth_home, sviml):
     again = sviml("run", "ablation", "--study", "tiny", "--json", timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
     assert [s["action"] for s in json.loads(again.stdout)] == ["skipped", "skipped"]
+    some = sviml("run", "ablation", "--study", "tiny", "--variants", "full", "--json", timeout=600)
+    assert some.returncode == 0, some.stderr[-3000:]
+    assert [(s["variant"], s["action"]) for s in json.loads(some.stdout)] == [("full", "skipped")]
+    unknown = sviml("run", "ablation", "--study", "tiny", "--variants", "nope")
+    assert unknown.returncode == 2 and "no variant 'nope'" in unknown.stderr
 
     table = sviml("report", "--ablation", "--study", "tiny", "--format", "md")
     assert table.returncode == 0, table.stderr

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from core.config import ConfigModel, load_yaml, validate_config
 from core.errors import UserError
@@ -33,7 +33,22 @@ if TYPE_CHECKING:
 class StudyEval(ConfigModel):
     tasks: list[str] | None = None  # None: every task whose datasets are registered
     views: int = Field(2, ge=1)
-    head_steps: int | None = Field(None, ge=1)
+    # Steps of the heads that tasks train: one count for every head, or per task ({qa: 80, tal: 400}),
+    # a task left out keeping its head recipe's own count. Per task because heads differ: the QA
+    # head is usable at 80 steps, the TAL localizer is near chance at 80 and needs its recipe's 400.
+    head_steps: int | dict[str, int] | None = None
+
+    @field_validator("head_steps")
+    @classmethod
+    def _positive_steps(cls, value: int | dict[str, int] | None) -> int | dict[str, int] | None:
+        counts = value.values() if isinstance(value, dict) else [] if value is None else [value]
+        if any(count < 1 for count in counts):
+            raise ValueError("head steps must be at least 1")
+        return value
+
+    def steps_for(self, task: str) -> int | None:
+        """The head steps this study asks of `task` (None: the head recipe's own count)."""
+        return self.head_steps.get(task) if isinstance(self.head_steps, dict) else self.head_steps
 
 
 class Study(ConfigModel):
@@ -105,7 +120,8 @@ def validate_study(study: Study, launcher: RecipeLauncher) -> None:
 
     for variant, seed in study.plan():
         launcher.load_config(study.recipe, study.config, overrides_for(study, variant, seed))
-    unknown = [t for t in study.eval.tasks or [] if t not in EVALUATORS]
+    named = list(study.eval.head_steps) if isinstance(study.eval.head_steps, dict) else []
+    unknown = [t for t in [*(study.eval.tasks or []), *named] if t not in EVALUATORS]
     if unknown:
         raise UserError(f"study {study.name}: unknown task {unknown[0]!r}")
 
@@ -121,6 +137,36 @@ def find_run(registry: Registry, study: Study, variant: str, seed: int) -> Run |
         if tags.get("ablation") == study.name and tags.get("variant") == variant and tags.get("seed") == seed:
             return run
     return None
+
+
+def evaluated_tasks(registry: Registry, study: Study, run_id: str) -> set[str]:
+    """The tasks of this run evaluated as the study asks: a head task whose results were measured
+    with other head steps than the study names counts as not evaluated (the study's file changed),
+    so the same command re-evaluates it and `replace_results` swaps the old rows out."""
+    stale, seen = set(), set()
+    for row in registry.query_results(run_ids=[run_id]):
+        seen.add(row["task"])
+        wanted = study.eval.steps_for(row["task"])
+        measured = (row["protocol"] or {}).get("head_steps")
+        if wanted is not None and measured is not None and measured != wanted:
+            stale.add(row["task"])
+    return seen - stale
+
+
+def tasks_by_head_steps(study: Study, tasks: list[str] | None) -> list[tuple[int | None, list[str] | None]]:
+    """Split the tasks to evaluate into groups of equal head steps, one `evaluate_all` call each.
+    `tasks` None (every registered task) stays one call when the study names one count or none."""
+    if tasks is None:
+        if isinstance(study.eval.head_steps, dict):
+            from core.eval.evaluators import EVALUATORS
+
+            tasks = list(EVALUATORS)
+        else:
+            return [(study.eval.head_steps, None)]
+    groups: dict[int | None, list[str]] = {}
+    for task in tasks:
+        groups.setdefault(study.eval.steps_for(task), []).append(task)
+    return list(groups.items())
 
 
 def run_study(settings: Settings, registry: Registry, launcher: RecipeLauncher, study: Study, nproc: int = 1,
@@ -157,17 +203,18 @@ def run_study(settings: Settings, registry: Registry, launcher: RecipeLauncher, 
                 if run.status == RunStatus.INTERRUPTED:
                     break  # Ctrl-C: stop the study here; the same command resumes it
                 continue
-            done = {r["task"] for r in registry.query_results(run_ids=[run.id])}
+            done = evaluated_tasks(registry, study, run.id)
             wanted = set(study.eval.tasks) if study.eval.tasks else None
             if (wanted is not None and wanted <= done) or (wanted is None and done):
                 step.action = step.action or "skipped"
                 say(f"{prefix}: run {run.id} already evaluated")
                 continue
             say(f"{prefix}: evaluating run {run.id}")
-            options = EvalOptions(views=study.eval.views, head_steps=study.eval.head_steps, show_progress=False)
-            tasks = sorted(wanted - done) if wanted is not None else None
-            summary = evaluate_all(settings, registry, run.id, None, tasks, options, launcher)
-            failed = [f"{r.task}/{r.dataset}" for r in summary.reports if r.status == "failed"]
+            failed = []
+            for steps, tasks in tasks_by_head_steps(study, sorted(wanted - done) if wanted is not None else None):
+                options = EvalOptions(views=study.eval.views, head_steps=steps, show_progress=False)
+                summary = evaluate_all(settings, registry, run.id, None, tasks, options, launcher)
+                failed += [f"{r.task}/{r.dataset}" for r in summary.reports if r.status == "failed"]
             step.action = step.action or "evaluated"
             step.detail = f"failed: {', '.join(failed)}" if failed else ""
         except KeyboardInterrupt:

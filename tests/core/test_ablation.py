@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from core.ablation import find_run, load_study, overrides_for, study_names, validate_study
+from core.ablation import (
+    evaluated_tasks,
+    find_run,
+    load_study,
+    overrides_for,
+    study_names,
+    tasks_by_head_steps,
+    validate_study,
+)
 from core.errors import UserError
 from core.registry import Run
 from recipes import STUDY_DIR
@@ -49,6 +57,12 @@ def test_bad_study_files_are_user_errors(tmp_path, launcher):
     bad.write_text("variants: {a: {}}\neval: {tasks: [nope]}\n")
     with pytest.raises(UserError, match="unknown task 'nope'"):
         validate_study(load_study(str(bad), STUDY_DIR), launcher)
+    bad.write_text("variants: {a: {}}\neval: {head_steps: {nope: 5}}\n")
+    with pytest.raises(UserError, match="unknown task 'nope'"):
+        validate_study(load_study(str(bad), STUDY_DIR), launcher)
+    bad.write_text("variants: {a: {}}\neval: {head_steps: {qa: 0}}\n")
+    with pytest.raises(UserError, match="at least 1"):
+        load_study(str(bad), STUDY_DIR)
 
 
 def test_a_study_can_run_some_variants_first_with_the_same_runs():
@@ -70,3 +84,34 @@ def test_runs_are_found_by_their_tags(registry):
     found = find_run(registry, study, "full", 0)
     assert found is not None and found.tags["ablation"] == "tiny"
     assert find_run(registry, study, "contrastive", 0) is None
+
+
+def test_head_steps_are_one_count_or_per_task(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("variants: {a: {}}\neval: {head_steps: {qa: 80, tal: 400}}\n")
+    per_task = load_study(str(path), STUDY_DIR)
+    assert (per_task.eval.steps_for("qa"), per_task.eval.steps_for("tal"), per_task.eval.steps_for("action")) == (80, 400, None)
+    assert tasks_by_head_steps(per_task, ["qa", "retrieval_zs", "tal", "grounding"]) == [
+        (80, ["qa"]), (None, ["retrieval_zs", "grounding"]), (400, ["tal"])]
+    path.write_text("variants: {a: {}}\neval: {head_steps: 80}\n")
+    one = load_study(str(path), STUDY_DIR)
+    assert one.eval.steps_for("tal") == 80
+    assert tasks_by_head_steps(one, ["qa", "tal"]) == [(80, ["qa", "tal"])]
+    assert tasks_by_head_steps(one, None) == [(80, None)]  # every registered task, one call
+
+
+def test_a_head_task_measured_with_other_steps_is_evaluated_again(registry):
+    # The Table 6 study first evaluated TAL with 80-step localizers; its file now asks for 400, so the
+    # same command must re-evaluate TAL on those runs (and only TAL).
+    study = load_study("table6", STUDY_DIR)
+    run = registry.create_run(Run(recipe="pretrain", config_name="small"))
+
+    def result(task: str, head_steps: int | None) -> dict:
+        protocol = {} if head_steps is None else {"head_steps": head_steps}
+        return {"run_id": run.id, "task": task, "dataset": "d", "split": "test", "metric": "m", "value": 1.0,
+                "protocol": protocol}
+
+    registry.add_results([result("retrieval_zs", None), result("qa", 80), result("tal", 80)])
+    assert evaluated_tasks(registry, study, run.id) == {"retrieval_zs", "qa"}
+    registry.replace_results(run.id, "tal", "d", [result("tal", 400)])
+    assert evaluated_tasks(registry, study, run.id) == {"retrieval_zs", "qa", "tal"}

@@ -41,28 +41,24 @@ def test_small_study_is_the_papers_table_6():
     assert "loss.w_ground" not in weights["full"] and weights["full"]["train.seed"] == 0
 
 
-def test_bad_study_files_are_user_errors(tmp_path, launcher):
+def test_an_unknown_study_name_is_a_user_error():
     with pytest.raises(UserError, match="no ablation study"):
         load_study("nope", STUDY_DIR)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("study: x\nvariants: {a: {loss.nope: 1}}\n", "nope"),
+    ("study: x\nvariants: {}\n", "variants"),
+    ("study: x\nseeds: [a]\nvariants: {a: {}}\n", "seeds"),
+    ("variants: {a: {}}\neval: {tasks: [nope]}\n", "unknown task 'nope'"),
+    ("variants: {a: {}}\neval: {head_steps: {nope: 5}}\n", "unknown task 'nope'"),
+    ("variants: {a: {}}\neval: {head_steps: {qa: 0}}\n", "at least 1"),
+])
+def test_bad_study_files_are_user_errors(tmp_path, launcher, text, message):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("study: x\nvariants: {a: {loss.nope: 1}}\n")
-    with pytest.raises(UserError, match="nope"):
+    bad.write_text(text)
+    with pytest.raises(UserError, match=message):  # when loading or, for configs and tasks, validating
         validate_study(load_study(str(bad), STUDY_DIR), launcher)
-    bad.write_text("study: x\nvariants: {}\n")
-    with pytest.raises(UserError, match="variants"):
-        load_study(str(bad), STUDY_DIR)
-    bad.write_text("study: x\nseeds: [a]\nvariants: {a: {}}\n")
-    with pytest.raises(UserError, match="seeds"):
-        load_study(str(bad), STUDY_DIR)
-    bad.write_text("variants: {a: {}}\neval: {tasks: [nope]}\n")
-    with pytest.raises(UserError, match="unknown task 'nope'"):
-        validate_study(load_study(str(bad), STUDY_DIR), launcher)
-    bad.write_text("variants: {a: {}}\neval: {head_steps: {nope: 5}}\n")
-    with pytest.raises(UserError, match="unknown task 'nope'"):
-        validate_study(load_study(str(bad), STUDY_DIR), launcher)
-    bad.write_text("variants: {a: {}}\neval: {head_steps: {qa: 0}}\n")
-    with pytest.raises(UserError, match="at least 1"):
-        load_study(str(bad), STUDY_DIR)
 
 
 def test_a_study_can_run_some_variants_first_with_the_same_runs():

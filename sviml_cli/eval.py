@@ -26,6 +26,8 @@ def evaluate(
     run: str | None = typer.Option(None, "--run", help="Run to evaluate (default: the newest finished pretrain run)."),
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="An exported model folder to evaluate."),
     tasks: list[str] = typer.Option(None, "--task", "-t", help="Only these tasks (repeat the option)."),
+    datasets: list[str] = typer.Option(None, "--dataset", "-d",
+                                       help="Only these registered datasets (repeat the option); others keep their results."),
     views: int = typer.Option(4, "--views", help="Temporal views for multi-view testing."),
     workers: int = typer.Option(1, "--workers", help="Decoding worker processes."),
     retrain_heads: bool = typer.Option(False, "--retrain-heads",
@@ -61,7 +63,7 @@ def evaluate(
     options = EvalOptions(views=views, workers=workers, reuse_heads=not retrain_heads, head_steps=head_steps,
                           probe_features=probe_features, show_progress=not as_json)
     summary = evaluate_all(app_state.settings, app_state.registry, run, checkpoint, tasks or None, options,
-                           launcher(ctx))
+                           launcher(ctx), only_datasets=datasets or None)
     if int(os.environ.get("RANK", "0")) != 0:  # rank 0 reports for all
         raise typer.Exit(1 if summary.failed else 0)
     if as_json:

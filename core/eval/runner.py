@@ -67,9 +67,11 @@ def pretraining_protocol(export_dir: Path) -> dict[str, Any]:
 
 def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = None, checkpoint: Path | None = None,
                  tasks: Iterable[str] | None = None, options: EvalOptions | None = None,
-                 launcher: RecipeLauncher | None = None) -> EvalSummary:
+                 launcher: RecipeLauncher | None = None, only_datasets: Iterable[str] | None = None) -> EvalSummary:
     """Evaluate one checkpoint on `tasks` (default: all); `launcher` starts the head runs that task
     heads train (`recipes.launch.Launcher`; without one, those tasks fail and the others go on).
+    `only_datasets` narrows every task to those registered datasets (e.g. a validation slice added
+    after the runs were evaluated), so the other datasets' results and heads are left as they are.
 
     Started on several processes (`sviml eval --nproc N`, torchrun's variables set), every rank
     extracts its share of each dataset (`core.data.sharding`); rank 0 records the results.
@@ -81,6 +83,13 @@ def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = No
     unknown = [t for t in wanted if t not in EVALUATORS]
     if unknown:
         raise UserError(f"unknown task {unknown[0]!r}; tasks: {', '.join(EVALUATORS)}")
+    datasets = registry.list_datasets()
+    if only_datasets is not None:
+        only = set(only_datasets)
+        missing = sorted(only - {d.name for d in datasets})
+        if missing:
+            raise UserError(f"no registered dataset {missing[0]!r}; see `sviml data ls`")
+        datasets = [d for d in datasets if d.name in only]
     main = join_evaluation_group(settings)
     options = options or EvalOptions()
     if not main:
@@ -88,7 +97,6 @@ def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = No
     target = shared_target(registry, settings, run_id, checkpoint)
     ctx = EvalContext(settings, registry, target, options, launcher)
     pretraining = pretraining_protocol(target.export_dir)
-    datasets = registry.list_datasets()
     reports: list[TaskReport] = []
     for task in wanted:
         evaluator = EVALUATORS[task]
@@ -97,7 +105,8 @@ def evaluate_all(settings: Settings, registry: Registry, run_id: str | None = No
         if not matching:
             kinds = "/".join(evaluator.kinds)
             reports.append(TaskReport(task, None, "skipped", f"no registered {kinds} dataset"
-                                      + (" with synthetic ground truth" if evaluator.synthetic_only else "")))
+                                      + (" with synthetic ground truth" if evaluator.synthetic_only else "")
+                                      + (" among the datasets named" if only_datasets is not None else "")))
             continue
         for dataset in matching:
             try:

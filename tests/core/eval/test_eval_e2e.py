@@ -45,6 +45,11 @@ def test_eval_all_records_results_protocols_and_details(trained_home, sviml):
 
 
 def test_absent_dataset_is_skipped_and_unknown_task_is_refused(trained_home, sviml):
+    only = sviml("eval", "--task", "action_linear", "--dataset", "synth-ucf", "--json", timeout=900)
+    assert only.returncode == 0, only.stderr[-3000:]
+    assert [(t["dataset"], t["status"]) for t in json.loads(only.stdout)["tasks"]] == [("synth-ucf", "ok")]
+    unknown = sviml("eval", "--task", "action_linear", "--dataset", "nope")
+    assert unknown.returncode == 2 and "no registered dataset 'nope'" in unknown.stderr
     assert sviml("data", "rm", "synth-ucf").returncode == 0
     out = sviml("eval", "--task", "action_linear", "--json", timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]

@@ -45,8 +45,8 @@ VARIANTS: Mapping[Terms, str] = {
 STRUCTURE_TASKS = ("grounding", "temporal_grouping")
 ABLATION_ROW_FIELDS = ["losses", "runs", "seeds"]
 PAIRED_NOTE = ("paired difference, variant minus baseline seed by seed over the seeds both ran: mean ± "
-               "standard error (sample std / sqrt(n)); (>2 SE): more than two standard errors from 0; "
-               "no SE for one seed")
+               "standard error (sample std / sqrt(n)); (>2 SE, t=...): more than two standard errors from 0, t = mean / SE "
+               "(a two-sided 95% level needs t beyond 2.78 at 5 seeds, 4.30 at 3); no SE for one seed")
 
 
 def loss_terms(tags: Mapping[str, Any] | None) -> Terms:

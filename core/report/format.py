@@ -47,13 +47,17 @@ def _count_note(cell: Cell, row: Row) -> str:
 
 
 def paired_text(cell: Cell, row: Row) -> str:
-    """A paired difference: signed mean ± standard error, `(>2 SE)` when it is a finding."""
+    """A paired difference: signed mean ± standard error, `(>2 SE, t=+2.01)` when it is a finding.
+
+    t (mean / SE, two decimals) is shown because the rounded mean and SE can read as under 2 SE
+    (`+2.5 ± 1.3` is t = 2.01), and because with few seeds a reader wants it against the t table
+    (n=5: 2.78 for 95%)."""
     text = format_delta(cell.value)
     if cell.se is None:
         return f"{text} (n=1, no SE)"
     text += f" ± {format_number(cell.se)} SE"
     if cell.verdict in ("better", "worse"):
-        text += " (>2 SE)"
+        text += f" (>2 SE, t={cell.value / cell.se:+.2f})" if cell.se > 0 else " (>2 SE: every seed the same)"
     return text + _count_note(cell, row)
 
 

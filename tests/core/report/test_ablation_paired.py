@@ -119,10 +119,10 @@ def test_every_format_shows_the_paired_difference():
     table = build_ablation_table(*reversed(_runs()))
     md = render_markdown(table)
     assert "| all three (S-ViLM) − contrastive only | paired | 3 | 0, 1, 2 |" in md
-    assert "+2.5 ± 0.5 SE (>2 SE)" in md and "-0.7 ± 0.9 SE<sup>" in md and "+1.0 (n=1, no SE)" in md
-    assert "+2.5 ± 0.5 SE (>2 SE)" in render_rich_text(table, width=400)
+    assert "+2.5 ± 0.5 SE (>2 SE, t=+5.00)" in md and "-0.7 ± 0.9 SE<sup>" in md and "+1.0 (n=1, no SE)" in md
+    assert "+2.5 ± 0.5 SE (>2 SE, t=+5.00)" in render_rich_text(table, width=400)
     html = render_html(table)
-    assert '<span class="better">+2.5 ± 0.5 SE (&gt;2 SE)</span>' in html
+    assert '<span class="better">+2.5 ± 0.5 SE (&gt;2 SE, t=+5.00)</span>' in html
     lines = list(csv.DictReader(io.StringIO(render_csv(table))))
     full = next(line for line in lines if line["label"] == "all three (S-ViLM) − contrastive only")
     assert (float(full["value"]), float(full["se"]), full["verdict"], full["count"]) == (2.5, 0.5, "better", "3")
@@ -130,3 +130,16 @@ def test_every_format_shows_the_paired_difference():
     data = json.loads(render_json(table))
     row = next(r for r in data["rows"] if r["label"] == "all three (S-ViLM) − contrastive only")
     assert row["cells"][R1]["se"] == pytest.approx(0.5) and row["paired_with"] == "contrastive only"
+
+
+def test_a_paired_cell_shows_t_so_rounding_cannot_hide_the_verdict():
+    from core.report.format import paired_text
+    from core.report.table_model import Cell, Row
+
+    row = Row(key="k", source="measured", label="full − contrastive only", fields={"runs": "5"},
+              paired_with="contrastive only")
+    # The Table 6 retrieval cell: +2.54 ± 1.26 reads as "+2.5 ± 1.3", under 2 SE to the eye, but t = 2.02.
+    assert paired_text(Cell(2.54, se=1.26, count=5, verdict="better"), row) == "+2.5 ± 1.3 SE (>2 SE, t=+2.02)"
+    assert paired_text(Cell(-3.0, se=1.0, count=5, verdict="worse"), row) == "-3.0 ± 1.0 SE (>2 SE, t=-3.00)"
+    assert paired_text(Cell(0.4, se=1.1, count=5, verdict="tie"), row) == "+0.4 ± 1.1 SE"
+    assert paired_text(Cell(0.1, se=0.0, count=5, verdict="better"), row) == "+0.1 ± 0.0 SE (>2 SE: every seed the same)"

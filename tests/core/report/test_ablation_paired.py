@@ -138,7 +138,7 @@ def test_a_paired_cell_shows_t_so_rounding_cannot_hide_the_verdict():
 
     row = Row(key="k", source="measured", label="full − contrastive only", fields={"runs": "5"},
               paired_with="contrastive only")
-    # The Table 6 retrieval cell: +2.54 ± 1.26 reads as "+2.5 ± 1.3", under 2 SE to the eye, but t = 2.02.
+    # Like the Table 6 retrieval cell (t = 2.01 unrounded): "+2.5 ± 1.3" reads as under 2 SE to the eye.
     assert paired_text(Cell(2.54, se=1.26, count=5, verdict="better"), row) == "+2.5 ± 1.3 SE (>2 SE, t=+2.02)"
     assert paired_text(Cell(-3.0, se=1.0, count=5, verdict="worse"), row) == "-3.0 ± 1.0 SE (>2 SE, t=-3.00)"
     assert paired_text(Cell(0.4, se=1.1, count=5, verdict="tie"), row) == "+0.4 ± 1.1 SE"
